@@ -1,0 +1,228 @@
+//! Orchestrating a run: sources → scanner → findings → suppression → report. The only place
+//! that starts threads (through the walker).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+
+use crate::config::Config;
+use crate::detect::container;
+use crate::finding::{Finding, Skipped, Stats, fingerprint};
+use crate::report::{self, ScanReport};
+use crate::rules::RuleSet;
+use crate::scan::Scanner;
+use crate::source::fs::{FileHandler, FsEvent, FsOptions};
+use crate::source::{Located, Origin, locate};
+use crate::suppress::{self, Baseline};
+
+/// What a scan produced, before suppression and rendering.
+#[derive(Default)]
+pub struct ScanOutcome {
+    pub located: Vec<Located>,
+    pub skipped: Vec<Skipped>,
+    pub stats: Stats,
+}
+
+/// Load the built-in rules and the user's rule files.
+pub fn load_rules(files: &[PathBuf]) -> anyhow::Result<RuleSet> {
+    let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
+    RuleSet::load(&paths).context("cannot load rules")
+}
+
+/// Run `keysweep scan`; returns whether anything was found.
+pub fn scan(config: &Config) -> anyhow::Result<bool> {
+    let rules = load_rules(&config.rule_files)?;
+    let baseline = config.baseline.as_deref().map(Baseline::read).transpose()?;
+    let started = Instant::now();
+    let outcome = scan_paths(&rules, &config.paths, &config.fs)?;
+    let findings = suppress::apply(group(outcome.located, &rules), baseline.as_ref());
+    let mut stats = outcome.stats;
+    stats.elapsed_ms = started.elapsed().as_millis() as u64;
+    stats.findings = findings.len() as u64;
+    stats.locations = findings.iter().map(|f| f.locations.len() as u64).sum();
+    let found = !findings.is_empty();
+    let report = ScanReport {
+        findings,
+        skipped: outcome.skipped,
+        stats,
+        rules: &rules,
+        mode: "full",
+    };
+    for skipped in &report.skipped {
+        eprintln!(
+            "keysweep: warning: skipped {}: {}",
+            skipped.path, skipped.reason
+        );
+    }
+    emit(&report, config)?;
+    Ok(found)
+}
+
+/// Run `keysweep baseline`: scan and write the fingerprints of everything found.
+pub fn write_baseline(config: &Config, output: &std::path::Path) -> anyhow::Result<usize> {
+    let rules = load_rules(&config.rule_files)?;
+    let outcome = scan_paths(&rules, &config.paths, &config.fs)?;
+    let findings = suppress::apply(group(outcome.located, &rules), None);
+    let baseline = Baseline::from_findings(&findings);
+    let text = serde_json::to_string_pretty(&baseline)?;
+    std::fs::write(output, text + "\n")
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    Ok(findings.len())
+}
+
+fn emit(report: &ScanReport<'_>, config: &Config) -> anyhow::Result<()> {
+    let result = match &config.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            report::write(report, &config.render, &mut writer).and_then(|()| writer.flush())
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut writer = std::io::BufWriter::new(stdout.lock());
+            report::write(report, &config.render, &mut writer).and_then(|()| writer.flush())
+        }
+    };
+    match result {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write the report"),
+    }
+}
+
+/// Walk and scan paths in parallel.
+pub fn scan_paths(
+    rules: &RuleSet,
+    paths: &[PathBuf],
+    options: &FsOptions,
+) -> anyhow::Result<ScanOutcome> {
+    for path in paths {
+        if std::fs::symlink_metadata(path).is_err() {
+            bail!("{}: no such file or directory", path.display());
+        }
+    }
+    let shared = Mutex::new(ScanOutcome::default());
+    crate::source::fs::walk(paths, options, || FileScanner {
+        scanner: Scanner::new(rules),
+        outcome: ScanOutcome::default(),
+        shared: &shared,
+        candidates: Vec::new(),
+    });
+    let mut outcome = shared
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    outcome.skipped.sort();
+    Ok(outcome)
+}
+
+/// A walker thread's scanner and results; merged into the shared outcome when dropped.
+struct FileScanner<'a> {
+    scanner: Scanner<'a>,
+    outcome: ScanOutcome,
+    shared: &'a Mutex<ScanOutcome>,
+    candidates: Vec<crate::finding::Candidate>,
+}
+
+impl FileHandler for FileScanner<'_> {
+    fn handle(&mut self, event: FsEvent<'_>) {
+        match event {
+            FsEvent::File {
+                path,
+                bytes,
+                binary,
+            } => {
+                self.outcome.stats.files_scanned += 1;
+                self.outcome.stats.bytes_scanned += bytes.len() as u64;
+                self.candidates.clear();
+                if binary {
+                    self.candidates
+                        .extend(container::detect(bytes, "container/binary"));
+                } else {
+                    self.scanner.scan(bytes, path, &mut self.candidates);
+                }
+                if !self.candidates.is_empty() {
+                    let origin = Origin {
+                        source: "file",
+                        path: path.to_string(),
+                        ..Origin::default()
+                    };
+                    let candidates = std::mem::take(&mut self.candidates);
+                    locate(bytes, candidates, &origin, &mut self.outcome.located);
+                }
+            }
+            FsEvent::Binary => self.outcome.stats.files_binary += 1,
+            FsEvent::Skipped(skipped) => {
+                self.outcome.stats.files_skipped += 1;
+                self.outcome.skipped.push(skipped);
+            }
+        }
+    }
+}
+
+impl Drop for FileScanner<'_> {
+    fn drop(&mut self) {
+        let mut shared = self
+            .shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mine = std::mem::take(&mut self.outcome);
+        shared.located.extend(mine.located);
+        shared.skipped.extend(mine.skipped);
+        let (total, add) = (&mut shared.stats, mine.stats);
+        total.files_scanned += add.files_scanned;
+        total.bytes_scanned += add.bytes_scanned;
+        total.files_binary += add.files_binary;
+        total.files_skipped += add.files_skipped;
+    }
+}
+
+/// Group located candidates into findings: one per (kind, identity), locations sorted and
+/// de-duplicated, findings ordered by their first location.
+pub fn group(located: Vec<Located>, rules: &RuleSet) -> Vec<Finding> {
+    let mut groups: BTreeMap<(String, Vec<u8>), Finding> = BTreeMap::new();
+    for Located {
+        candidate,
+        location,
+    } in located
+    {
+        let key = (candidate.kind.clone(), candidate.identity.clone());
+        let finding = groups.entry(key).or_insert_with(|| {
+            let kind = rules.kind(&candidate.kind);
+            Finding {
+                rule: candidate.kind.clone(),
+                title: kind.map_or_else(|| candidate.kind.clone(), |k| k.title.clone()),
+                severity: kind.map_or(crate::finding::Severity::High, |k| k.severity),
+                fingerprint: fingerprint(&candidate.kind, &candidate.identity),
+                secret: candidate.preview.clone(),
+                raw_secret: candidate.secret.clone(),
+                key: candidate.key.clone(),
+                jwt: candidate.jwt.clone(),
+                verification: Default::default(),
+                locations: Vec::new(),
+            }
+        });
+        finding.locations.push(location);
+    }
+    let mut findings: Vec<Finding> = groups
+        .into_values()
+        .map(|mut finding| {
+            finding.locations.sort();
+            finding.locations.dedup_by(|a, b| {
+                a.path == b.path && a.line == b.line && a.column == b.column && a.commit == b.commit
+            });
+            finding
+        })
+        .collect();
+    findings.sort_by(|a, b| {
+        (&a.locations[0].path, a.locations[0].line, &a.rule).cmp(&(
+            &b.locations[0].path,
+            b.locations[0].line,
+            &b.rule,
+        ))
+    });
+    findings
+}

@@ -1,0 +1,266 @@
+//! HMAC / JWT secrets: literal values assigned to signing-secret names or passed to sign calls.
+//! Placeholders and indirections are dropped here.
+
+use super::MatchContext;
+use crate::finding::{Candidate, redact};
+
+/// Name suffixes that mark a setting about the secret, not the secret itself.
+const NON_SECRET_NAME_SUFFIXES: &[&str] = &[
+    "expiry",
+    "expires",
+    "expiration",
+    "expire",
+    "expiresin",
+    "ttl",
+    "file",
+    "path",
+    "env",
+    "name",
+    "length",
+    "len",
+    "algorithm",
+    "alg",
+    "algo",
+    "version",
+    "type",
+    "url",
+    "uri",
+    "header",
+    "prefix",
+    "location",
+    "id",
+    "ref",
+    "arn",
+    "enabled",
+    "size",
+    "bits",
+    "format",
+    "encoding",
+    "kid",
+];
+
+/// Words that mark a value as a documentation placeholder.
+const PLACEHOLDER_MARKERS: &[&str] = &[
+    "your",
+    "xxx",
+    "...",
+    "…",
+    "changeme",
+    "change_me",
+    "change-me",
+    "changethis",
+    "replace",
+    "placeholder",
+    "example",
+    "insert",
+    "redacted",
+    "todo",
+    "fixme",
+    "<",
+    ">",
+    "${",
+    "{{",
+    "}}",
+    "$(",
+    "%(",
+    "secret_here",
+    "goes_here",
+    "goes-here",
+    "dummy",
+];
+
+/// Names of algorithms, which sign calls take as a later string argument.
+const ALGORITHM_NAMES: &[&str] = &[
+    "hs256", "hs384", "hs512", "rs256", "rs384", "rs512", "es256", "es384", "es512", "ps256",
+    "ps384", "ps512", "eddsa", "none",
+];
+
+/// Code expressions and literals that are not secrets.
+const NON_SECRET_VALUES: &[&str] = &[
+    "true",
+    "false",
+    "null",
+    "nil",
+    "none",
+    "undefined",
+    "string",
+    "str",
+    "bytes",
+];
+
+/// File names whose values may be unquoted (configuration, not code).
+fn is_config_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    if name.starts_with(".env") || name.ends_with(".env") || name == "env" {
+        return true;
+    }
+    let extension = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    matches!(
+        extension,
+        "properties"
+            | "yml"
+            | "yaml"
+            | "ini"
+            | "cfg"
+            | "conf"
+            | "config"
+            | "toml"
+            | "env"
+            | "envrc"
+            | "tfvars"
+            | "hcl"
+            | "txt"
+            | "example"
+            | "sample"
+            | "local"
+            | "dist"
+    ) || !name.contains('.')
+}
+
+/// Report a literal signing secret unless it is a placeholder or an indirection.
+pub fn detect(ctx: &MatchContext<'_>) -> Option<Candidate> {
+    let bare = ctx.group("bare").is_some();
+    if bare && !is_config_file(ctx.path) {
+        return None;
+    }
+    let value = std::str::from_utf8(ctx.secret()).ok()?.trim();
+    let name = ctx
+        .group("name")
+        .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase());
+    if let Some(name) = &name {
+        if names_a_setting(name) {
+            return None;
+        }
+    }
+    let min_len = if name.is_some() { 6 } else { 3 };
+    if !is_plausible_secret(value, min_len) {
+        return None;
+    }
+    let format = match (&name, bare) {
+        (None, _) => "sign-call",
+        (Some(_), true) => "config",
+        (Some(_), false) => "assignment",
+    };
+    let mut candidate = ctx.candidate(
+        "secret/hmac",
+        value.as_bytes().to_vec(),
+        value.to_string(),
+        redact(value),
+        format,
+    );
+    candidate.start = ctx.secret_start;
+    candidate.end = ctx.secret_end;
+    Some(candidate)
+}
+
+fn names_a_setting(name: &str) -> bool {
+    let keyword_end = ["secret", "key", "jwt"]
+        .iter()
+        .filter_map(|k| name.rfind(k).map(|i| i + k.len()))
+        .max()
+        .unwrap_or(0);
+    let tail = name[keyword_end..].trim_start_matches(['_', '-', '.']);
+    let first_token = tail.split(['_', '-', '.']).next().unwrap_or("");
+    !tail.is_empty()
+        && (NON_SECRET_NAME_SUFFIXES.contains(&first_token)
+            || NON_SECRET_NAME_SUFFIXES.iter().any(|s| tail.starts_with(s)))
+}
+
+/// Whether a literal value is a secret rather than a placeholder, reference or code.
+pub fn is_plausible_secret(value: &str, min_len: usize) -> bool {
+    if value.chars().count() < min_len {
+        return false;
+    }
+    let lower = value.to_ascii_lowercase();
+    if PLACEHOLDER_MARKERS.iter().any(|m| lower.contains(m))
+        || ALGORITHM_NAMES.contains(&lower.as_str())
+        || NON_SECRET_VALUES.contains(&lower.as_str())
+    {
+        return false;
+    }
+    if is_reference(&lower) {
+        return false;
+    }
+    let first = value.chars().next().unwrap_or(' ');
+    if value.chars().all(|c| c == first) {
+        return false; // xxxxxxxx, ********, 00000000
+    }
+    if value.chars().all(|c| c.is_ascii_digit()) && value.len() < 16 {
+        return false; // a number: a port, a lifetime in seconds
+    }
+    true
+}
+
+/// Environment and configuration references, paths and URLs.
+fn is_reference(lower: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "process.env",
+        "os.environ",
+        "os.getenv",
+        "env[",
+        "env(",
+        "env.",
+        "getenv",
+        "system.getenv",
+        "config.",
+        "settings.",
+        "vault:",
+        "ssm:",
+        "secretsmanager:",
+        "arn:",
+        "file:",
+        "http://",
+        "https://",
+        "/",
+        "./",
+        "../",
+        "~/",
+        "$",
+        "%",
+        "@",
+    ];
+    PREFIXES.iter().any(|p| lower.starts_with(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_not_secrets() {
+        for value in [
+            "",
+            "<your key>",
+            "xxxxxxxx",
+            "...",
+            "${JWT}",
+            "changeme",
+            "HS256",
+            "process.env.X",
+            "3600",
+        ] {
+            assert!(!is_plausible_secret(value, 3), "{value}");
+        }
+        for value in ["b3ce9f0a8d7c", "s3cr3t-signing-key", "secret"] {
+            assert!(is_plausible_secret(value, 3), "{value}");
+        }
+    }
+
+    #[test]
+    fn setting_names_are_not_secret_names() {
+        assert!(names_a_setting("jwt_secret_expires_in"));
+        assert!(names_a_setting("jwt_secret_file"));
+        assert!(!names_a_setting("jwt_secret"));
+        assert!(!names_a_setting("secret_key"));
+        assert!(!names_a_setting("jwtsecret"));
+        assert!(names_a_setting("jwtsecretfile"));
+        assert!(!names_a_setting("secret_key_base"));
+    }
+
+    #[test]
+    fn config_files_by_name() {
+        assert!(is_config_file("app/.env"));
+        assert!(is_config_file("src/main/resources/application.properties"));
+        assert!(!is_config_file("src/app.js"));
+    }
+}

@@ -1,0 +1,334 @@
+//! Private key parsing to a public half, and RFC 7638 JWK thumbprints.
+//!
+//! DER structures are read with the RustCrypto `pkcs1`/`pkcs8`/`sec1` crates (no size limits, no
+//! signature checks); only EC keys without an embedded public point and Ed25519 seeds need
+//! curve arithmetic to derive the public half.
+
+use pkcs8::der::Decode;
+use sha2::{Digest, Sha256};
+
+use crate::finding::KeyInfo;
+use crate::scan::decode::to_base64_url;
+
+const OID_RSA: &str = "1.2.840.113549.1.1.1";
+const OID_RSA_PSS: &str = "1.2.840.113549.1.1.10";
+const OID_EC: &str = "1.2.840.10045.2.1";
+const OID_ED25519: &str = "1.3.101.112";
+const OID_P256: &str = "1.2.840.10045.3.1.7";
+const OID_P384: &str = "1.3.132.0.34";
+const OID_P521: &str = "1.3.132.0.35";
+
+/// A public key in the members RFC 7638 hashes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PublicKey {
+    /// Big-endian modulus and exponent, without leading zeros.
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+    /// Curve name (`P-256`, ...) and fixed-length coordinates.
+    Ec {
+        crv: &'static str,
+        x: Vec<u8>,
+        y: Vec<u8>,
+    },
+    /// Ed25519 public key bytes.
+    Ed25519 { x: Vec<u8> },
+}
+
+impl PublicKey {
+    /// The finding kind for a private key with this public half.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PublicKey::Rsa { .. } => "private-key/rsa",
+            PublicKey::Ec { .. } => "private-key/ec",
+            PublicKey::Ed25519 { .. } => "private-key/ed25519",
+        }
+    }
+
+    /// The public JWK with exactly the required members, as RFC 7638 orders them.
+    pub fn canonical_jwk(&self) -> String {
+        match self {
+            PublicKey::Rsa { n, e } => {
+                format!(
+                    r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+                    to_base64_url(e),
+                    to_base64_url(n)
+                )
+            }
+            PublicKey::Ec { crv, x, y } => format!(
+                r#"{{"crv":"{crv}","kty":"EC","x":"{}","y":"{}"}}"#,
+                to_base64_url(x),
+                to_base64_url(y)
+            ),
+            PublicKey::Ed25519 { x } => format!(
+                r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+                to_base64_url(x)
+            ),
+        }
+    }
+
+    /// RFC 7638 thumbprint: SHA-256 of the canonical JWK, base64url.
+    pub fn thumbprint(&self) -> String {
+        to_base64_url(&Sha256::digest(self.canonical_jwk().as_bytes()))
+    }
+
+    /// Key size in bits.
+    pub fn bits(&self) -> u32 {
+        match self {
+            PublicKey::Rsa { n, .. } => bit_length(n),
+            PublicKey::Ec { crv, .. } => match *crv {
+                "P-256" => 256,
+                "P-384" => 384,
+                _ => 521,
+            },
+            PublicKey::Ed25519 { .. } => 256,
+        }
+    }
+
+    /// The `KeyInfo` reported for a private key with this public half.
+    pub fn key_info(&self, encrypted: bool) -> KeyInfo {
+        let (key_type, curve) = match self {
+            PublicKey::Rsa { .. } => ("RSA", None),
+            PublicKey::Ec { crv, .. } => ("EC", Some(crv.to_string())),
+            PublicKey::Ed25519 { .. } => ("Ed25519", None),
+        };
+        KeyInfo {
+            key_type: key_type.to_string(),
+            bits: Some(self.bits()),
+            curve,
+            encrypted,
+            thumbprint: Some(self.thumbprint()),
+            public_jwk: serde_json::from_str(&self.canonical_jwk()).ok(),
+        }
+    }
+
+    /// Build from an RSA modulus and exponent (leading zeros are stripped).
+    pub fn rsa(n: &[u8], e: &[u8]) -> Option<PublicKey> {
+        let (n, e) = (strip_leading_zeros(n), strip_leading_zeros(e));
+        (n.len() >= 8 && !e.is_empty()).then(|| PublicKey::Rsa {
+            n: n.to_vec(),
+            e: e.to_vec(),
+        })
+    }
+
+    /// Build from an uncompressed SEC1 point (`04 || x || y`) on a named curve.
+    pub fn ec_from_point(crv: &'static str, point: &[u8]) -> Option<PublicKey> {
+        let coordinate_len = curve_field_len(crv)?;
+        if point.len() != 1 + 2 * coordinate_len || point[0] != 0x04 {
+            return None;
+        }
+        Some(PublicKey::Ec {
+            crv,
+            x: point[1..1 + coordinate_len].to_vec(),
+            y: point[1 + coordinate_len..].to_vec(),
+        })
+    }
+}
+
+fn curve_field_len(crv: &str) -> Option<usize> {
+    match crv {
+        "P-256" => Some(32),
+        "P-384" => Some(48),
+        "P-521" => Some(66),
+        _ => None,
+    }
+}
+
+fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    &bytes[first..]
+}
+
+fn bit_length(bytes: &[u8]) -> u32 {
+    let bytes = strip_leading_zeros(bytes);
+    match bytes.first() {
+        Some(&first) => (bytes.len() as u32 - 1) * 8 + (8 - first.leading_zeros()),
+        None => 0,
+    }
+}
+
+/// Curve name for a named-curve OID.
+fn curve_for_oid(oid: &str) -> Option<&'static str> {
+    match oid {
+        OID_P256 => Some("P-256"),
+        OID_P384 => Some("P-384"),
+        OID_P521 => Some("P-521"),
+        _ => None,
+    }
+}
+
+/// Why a key could not be turned into a public half.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("not a {0} structure")]
+    Malformed(&'static str),
+    #[error("unsupported algorithm {0}")]
+    Unsupported(String),
+}
+
+/// PKCS#1 `RSAPrivateKey`.
+pub fn from_pkcs1_der(der: &[u8]) -> Result<PublicKey, KeyError> {
+    let key = pkcs1::RsaPrivateKey::from_der(der).map_err(|_| KeyError::Malformed("PKCS#1"))?;
+    PublicKey::rsa(key.modulus.as_bytes(), key.public_exponent.as_bytes())
+        .ok_or(KeyError::Malformed("PKCS#1"))
+}
+
+/// SEC1 `ECPrivateKey`; `curve_hint` comes from PKCS#8 parameters when the key has none.
+pub fn from_sec1_der(der: &[u8], curve_hint: Option<&'static str>) -> Result<PublicKey, KeyError> {
+    let key = sec1::EcPrivateKey::from_der(der).map_err(|_| KeyError::Malformed("SEC1"))?;
+    let curve_oid = key
+        .parameters
+        .and_then(|p| p.named_curve())
+        .map(|oid| oid.to_string());
+    let crv = match curve_oid {
+        Some(oid) => curve_for_oid(&oid).ok_or(KeyError::Unsupported(format!("EC curve {oid}")))?,
+        None => curve_hint
+            .or_else(|| curve_for_scalar_len(key.private_key.len()))
+            .ok_or(KeyError::Malformed("SEC1"))?,
+    };
+    if let Some(point) = key.public_key {
+        if let Some(public) = PublicKey::ec_from_point(crv, point) {
+            return Ok(public);
+        }
+    }
+    derive_ec_public(crv, key.private_key)
+}
+
+fn curve_for_scalar_len(len: usize) -> Option<&'static str> {
+    match len {
+        32 => Some("P-256"),
+        48 => Some("P-384"),
+        65 | 66 => Some("P-521"),
+        _ => None,
+    }
+}
+
+/// Derive the public point from the private scalar.
+fn derive_ec_public(crv: &'static str, scalar: &[u8]) -> Result<PublicKey, KeyError> {
+    let bad = || KeyError::Malformed("EC private scalar");
+    let point = match crv {
+        "P-256" => {
+            use p256::elliptic_curve::sec1::ToEncodedPoint;
+            let secret = p256::SecretKey::from_slice(scalar).map_err(|_| bad())?;
+            secret
+                .public_key()
+                .to_encoded_point(false)
+                .as_bytes()
+                .to_vec()
+        }
+        "P-384" => {
+            use p384::elliptic_curve::sec1::ToEncodedPoint;
+            let secret = p384::SecretKey::from_slice(scalar).map_err(|_| bad())?;
+            secret
+                .public_key()
+                .to_encoded_point(false)
+                .as_bytes()
+                .to_vec()
+        }
+        _ => {
+            use p521::elliptic_curve::sec1::ToEncodedPoint;
+            let secret = p521::SecretKey::from_slice(scalar).map_err(|_| bad())?;
+            secret
+                .public_key()
+                .to_encoded_point(false)
+                .as_bytes()
+                .to_vec()
+        }
+    };
+    PublicKey::ec_from_point(crv, &point).ok_or_else(bad)
+}
+
+/// Ed25519 public key from its 32-byte seed.
+pub fn ed25519_from_seed(seed: &[u8]) -> Result<PublicKey, KeyError> {
+    let seed: [u8; 32] = seed
+        .try_into()
+        .map_err(|_| KeyError::Malformed("Ed25519 seed"))?;
+    let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
+    Ok(PublicKey::Ed25519 {
+        x: signing.verifying_key().as_bytes().to_vec(),
+    })
+}
+
+/// PKCS#8 `PrivateKeyInfo` (v1 or v2) holding RSA, EC or Ed25519.
+pub fn from_pkcs8_der(der: &[u8]) -> Result<PublicKey, KeyError> {
+    let info = pkcs8::PrivateKeyInfo::from_der(der).map_err(|_| KeyError::Malformed("PKCS#8"))?;
+    let algorithm = info.algorithm.oid.to_string();
+    match algorithm.as_str() {
+        OID_RSA | OID_RSA_PSS => from_pkcs1_der(info.private_key),
+        OID_EC => {
+            let hint = info
+                .algorithm
+                .parameters_oid()
+                .ok()
+                .and_then(|oid| curve_for_oid(&oid.to_string()));
+            from_sec1_der(info.private_key, hint)
+        }
+        OID_ED25519 => {
+            // The private key is an OCTET STRING holding the 32-byte seed.
+            let seed = pkcs8::der::asn1::OctetStringRef::from_der(info.private_key)
+                .map_err(|_| KeyError::Malformed("Ed25519 PKCS#8"))?;
+            ed25519_from_seed(seed.as_bytes())
+        }
+        other => Err(KeyError::Unsupported(other.to_string())),
+    }
+}
+
+/// Try every DER private-key structure keysweep knows.
+pub fn from_any_der(der: &[u8]) -> Result<(PublicKey, &'static str), KeyError> {
+    if let Ok(key) = from_pkcs8_der(der) {
+        return Ok((key, "pkcs8"));
+    }
+    if let Ok(key) = from_pkcs1_der(der) {
+        return Ok((key, "pkcs1"));
+    }
+    if let Ok(key) = from_sec1_der(der, None) {
+        return Ok((key, "sec1"));
+    }
+    Err(KeyError::Malformed("DER private key"))
+}
+
+/// The public half of an SSH public key blob (as in OpenSSH and PuTTY files).
+pub fn from_ssh_key_data(data: &ssh_key::public::KeyData) -> Result<PublicKey, KeyError> {
+    use ssh_key::public::{EcdsaPublicKey, KeyData};
+    match data {
+        KeyData::Rsa(rsa) => {
+            PublicKey::rsa(rsa.n.as_bytes(), rsa.e.as_bytes()).ok_or(KeyError::Malformed("SSH RSA"))
+        }
+        KeyData::Ed25519(ed) => Ok(PublicKey::Ed25519 { x: ed.0.to_vec() }),
+        KeyData::Ecdsa(ecdsa) => {
+            let crv = match ecdsa {
+                EcdsaPublicKey::NistP256(_) => "P-256",
+                EcdsaPublicKey::NistP384(_) => "P-384",
+                EcdsaPublicKey::NistP521(_) => "P-521",
+            };
+            PublicKey::ec_from_point(crv, ecdsa.as_sec1_bytes())
+                .ok_or(KeyError::Malformed("SSH ECDSA"))
+        }
+        other => Err(KeyError::Unsupported(other.algorithm().to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::decode::base64_url;
+
+    #[test]
+    fn rfc7638_example_thumbprint() {
+        let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+        let key = PublicKey::rsa(
+            &base64_url(n.as_bytes()).unwrap(),
+            &base64_url(b"AQAB").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            key.thumbprint(),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+        assert_eq!(key.bits(), 2048);
+    }
+
+    #[test]
+    fn bit_length_ignores_leading_zeros() {
+        assert_eq!(bit_length(&[0, 0x01, 0]), 9);
+        assert_eq!(bit_length(&[0x80]), 8);
+    }
+}

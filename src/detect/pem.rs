@@ -1,0 +1,238 @@
+//! PEM armour (PKCS#1, PKCS#8, SEC1, OpenSSH, DSA, PGP, encrypted forms), PuTTY PPK files and
+//! base64-wrapped PEM.
+
+use sha2::{Digest, Sha256};
+
+use super::MatchContext;
+use super::keys::{self, PublicKey};
+use crate::finding::{Candidate, KeyInfo};
+use crate::scan::decode::{self, base64_standard};
+use crate::scan::{MAX_DECODE_DEPTH, Scanner};
+
+/// Bodies shorter than this (decoded) are placeholders, not keys.
+const MIN_KEY_BYTES: usize = 32;
+
+/// A PEM private key block, possibly inside a string literal or escaped.
+pub fn detect_pem(ctx: &MatchContext<'_>) -> Option<Candidate> {
+    let label = std::str::from_utf8(ctx.group("label")?).ok()?.to_string();
+    let matched = ctx.matched();
+    let header_end = find(matched, b"-----", 11)? + 5;
+    let footer_start = rfind(matched, b"-----END")?;
+    if !matched[footer_start..]
+        .windows(label.len())
+        .any(|w| w == label.as_bytes())
+    {
+        return None; // BEGIN and END labels differ: two half blocks, not one key.
+    }
+    let body = &matched[header_end..footer_start];
+    let encrypted_legacy = contains(body, b"Proc-Type: 4,ENCRYPTED");
+    let base64_text = decode::pem_body_base64(body);
+    let der = base64_standard(&base64_text)?;
+    if der.len() < MIN_KEY_BYTES {
+        return None;
+    }
+    let parsed = parse_labelled(&label, &der, encrypted_legacy)?;
+    let preview = format!(
+        "-----BEGIN {label}-----{}…(redacted)",
+        String::from_utf8_lossy(&base64_text[..base64_text.len().min(4)])
+    );
+    let secret = String::from_utf8_lossy(matched).into_owned();
+    let identity = parsed.identity(&der);
+    let mut candidate = ctx.candidate(parsed.kind, identity, secret, preview, &parsed.format);
+    candidate.key = Some(parsed.key);
+    Some(candidate)
+}
+
+/// What a key block turned out to be.
+struct ParsedKey {
+    kind: &'static str,
+    key: KeyInfo,
+    format: String,
+    public: Option<PublicKey>,
+}
+
+impl ParsedKey {
+    fn from_public(public: PublicKey, format: &str, encrypted: bool) -> ParsedKey {
+        ParsedKey {
+            kind: public.kind(),
+            key: public.key_info(encrypted),
+            format: format.to_string(),
+            public: Some(public),
+        }
+    }
+
+    fn opaque(kind: &'static str, key_type: &str, format: &str, encrypted: bool) -> ParsedKey {
+        ParsedKey {
+            kind,
+            key: KeyInfo {
+                key_type: key_type.to_string(),
+                bits: None,
+                curve: None,
+                encrypted,
+                thumbprint: None,
+                public_jwk: None,
+            },
+            format: format.to_string(),
+            public: None,
+        }
+    }
+
+    /// Grouping identity: the thumbprint, or a hash of the key material when there is none.
+    fn identity(&self, der: &[u8]) -> Vec<u8> {
+        match &self.public {
+            Some(public) => public.thumbprint().into_bytes(),
+            None => Sha256::digest(der).to_vec(),
+        }
+    }
+}
+
+fn parse_labelled(label: &str, der: &[u8], encrypted_legacy: bool) -> Option<ParsedKey> {
+    let pem_format = |f: &str| format!("pem-{f}");
+    match label {
+        "RSA PRIVATE KEY" if encrypted_legacy => Some(ParsedKey::opaque(
+            "private-key/rsa",
+            "RSA",
+            "pem-pkcs1-encrypted",
+            true,
+        )),
+        "EC PRIVATE KEY" if encrypted_legacy => Some(ParsedKey::opaque(
+            "private-key/ec",
+            "EC",
+            "pem-sec1-encrypted",
+            true,
+        )),
+        "DSA PRIVATE KEY" => looks_like_der(der)
+            .then(|| ParsedKey::opaque("private-key/dsa", "DSA", "pem-dsa", encrypted_legacy)),
+        "ENCRYPTED PRIVATE KEY" => looks_like_der(der).then(|| {
+            ParsedKey::opaque(
+                "private-key/encrypted",
+                "unknown",
+                "pem-pkcs8-encrypted",
+                true,
+            )
+        }),
+        "PGP PRIVATE KEY BLOCK" => is_pgp_secret_key(der)
+            .then(|| ParsedKey::opaque("private-key/pgp", "PGP", "pgp-armor", false)),
+        "OPENSSH PRIVATE KEY" => parse_openssh(der),
+        _ => match keys::from_any_der(der) {
+            Ok((public, structure)) => Some(ParsedKey::from_public(
+                public,
+                &pem_format(structure),
+                false,
+            )),
+            Err(_) => (der.len() >= 128 && looks_like_der(der)).then(|| {
+                ParsedKey::opaque("private-key/other", "unknown", "pem", encrypted_legacy)
+            }),
+        },
+    }
+}
+
+fn parse_openssh(der: &[u8]) -> Option<ParsedKey> {
+    let key = ssh_key::PrivateKey::from_bytes(der).ok()?;
+    let public = keys::from_ssh_key_data(key.public_key().key_data()).ok()?;
+    Some(ParsedKey::from_public(
+        public,
+        "openssh",
+        key.is_encrypted(),
+    ))
+}
+
+/// A DER SEQUENCE with a plausible length.
+fn looks_like_der(der: &[u8]) -> bool {
+    der.len() >= MIN_KEY_BYTES && der[0] == 0x30 && matches!(der[1], 0x81..=0x84 | 0x20..=0x7f)
+}
+
+/// The first OpenPGP packet is a secret-key packet (tag 5).
+fn is_pgp_secret_key(data: &[u8]) -> bool {
+    let Some(&first) = data.first() else {
+        return false;
+    };
+    if first & 0x80 == 0 || data.len() < 64 {
+        return false;
+    }
+    let tag = if first & 0x40 != 0 {
+        first & 0x3f
+    } else {
+        (first >> 2) & 0x0f
+    };
+    tag == 5
+}
+
+/// A PuTTY PPK v2/v3 file: the public half is in clear in `Public-Lines`.
+pub fn detect_ppk(ctx: &MatchContext<'_>) -> Option<Candidate> {
+    let text = std::str::from_utf8(ctx.matched()).ok()?;
+    let version = if text.starts_with("PuTTY-User-Key-File-3") {
+        "putty-ppk-v3"
+    } else {
+        "putty-ppk-v2"
+    };
+    let mut lines = text.lines();
+    let mut encrypted = false;
+    let mut public_base64 = String::new();
+    while let Some(line) = lines.next() {
+        if let Some(value) = line.strip_prefix("Encryption: ") {
+            encrypted = value.trim() != "none";
+        } else if let Some(count) = line.strip_prefix("Public-Lines: ") {
+            let count: usize = count.trim().parse().ok()?;
+            for _ in 0..count.min(64) {
+                public_base64.push_str(lines.next()?.trim());
+            }
+        }
+    }
+    let blob = base64_standard(public_base64.as_bytes())?;
+    let ssh_public = ssh_key::PublicKey::from_bytes(&blob).ok()?;
+    let public = keys::from_ssh_key_data(ssh_public.key_data()).ok()?;
+    let parsed = ParsedKey::from_public(public, version, encrypted);
+    let preview = format!("{}…(redacted)", text.lines().next().unwrap_or(""));
+    let identity = parsed.identity(&blob);
+    let mut candidate = ctx.candidate(
+        parsed.kind,
+        identity,
+        text.to_string(),
+        preview,
+        &parsed.format,
+    );
+    candidate.key = Some(parsed.key);
+    Some(candidate)
+}
+
+/// Base64 text that decodes to PEM: scan the decoded bytes again and place what is found at
+/// the encoded string.
+pub fn detect_base64_wrapped(
+    scanner: &mut Scanner<'_>,
+    ctx: &MatchContext<'_>,
+    out: &mut Vec<Candidate>,
+) {
+    if ctx.depth >= MAX_DECODE_DEPTH {
+        return;
+    }
+    let Some(decoded) = base64_standard(ctx.secret()) else {
+        return;
+    };
+    let mut inner = Vec::new();
+    scanner.scan_at_depth(&decoded, ctx.path, ctx.depth + 1, &mut inner);
+    for mut candidate in inner {
+        candidate.start = ctx.secret_start;
+        candidate.end = ctx.secret_end;
+        candidate.format = format!("base64({})", candidate.format);
+        candidate.rule_id = ctx.rule.spec.id.clone();
+        out.push(candidate);
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    memchr::memmem::find(haystack.get(from..)?, needle).map(|i| i + from)
+}
+
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::rfind(haystack, needle)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(haystack, needle).is_some()
+}
+
+/// Parse a DER file found on disk (by name or magic) as a private key.
+pub fn parse_der_file(der: &[u8]) -> Option<(PublicKey, &'static str)> {
+    keys::from_any_der(der).ok()
+}

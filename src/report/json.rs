@@ -1,0 +1,69 @@
+//! `--format json` (one document) and `--format jsonl` (one finding per line).
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::{RenderOptions, ScanReport, shown_secret};
+use crate::finding::{Finding, Skipped, Stats};
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+const TOOL: Tool = Tool {
+    name: "keysweep",
+    version: env!("CARGO_PKG_VERSION"),
+};
+
+#[derive(Serialize)]
+struct Document<'a> {
+    tool: Tool,
+    findings: Vec<serde_json::Value>,
+    skipped: &'a [Skipped],
+    stats: &'a Stats,
+}
+
+/// A finding as JSON, with the secret shown or redacted.
+pub fn finding_value(finding: &Finding, options: &RenderOptions) -> serde_json::Value {
+    let mut value = serde_json::to_value(finding).unwrap_or(serde_json::Value::Null);
+    if let Some(object) = value.as_object_mut() {
+        object.insert("secret".to_string(), shown_secret(finding, options).into());
+    }
+    value
+}
+
+/// One JSON document with findings, skipped inputs and statistics.
+pub fn write_document(
+    report: &ScanReport<'_>,
+    options: &RenderOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let document = Document {
+        tool: TOOL,
+        findings: report
+            .findings
+            .iter()
+            .map(|f| finding_value(f, options))
+            .collect(),
+        skipped: &report.skipped,
+        stats: &report.stats,
+    };
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    writeln!(out)
+}
+
+/// One finding object per line.
+pub fn write_lines(
+    report: &ScanReport<'_>,
+    options: &RenderOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for finding in &report.findings {
+        serde_json::to_writer(&mut *out, &finding_value(finding, options))?;
+        writeln!(out)?;
+    }
+    Ok(())
+}

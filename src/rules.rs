@@ -1,0 +1,313 @@
+//! Rules as data: loading `rules/*.toml` (embedded at build time) and user rule files, compiling
+//! them, and the keyword prefilter that runs before any regex.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use serde::Deserialize;
+
+use crate::finding::Severity;
+
+/// The rule files shipped with keysweep, embedded at build time.
+pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
+    ("kinds.toml", include_str!("../rules/kinds.toml")),
+    ("pem.toml", include_str!("../rules/pem.toml")),
+    ("jwk.toml", include_str!("../rules/jwk.toml")),
+    ("jwt.toml", include_str!("../rules/jwt.toml")),
+    ("hmac.toml", include_str!("../rules/hmac.toml")),
+];
+
+/// Errors in rule files. Each names the file and the rule.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("{file}: invalid TOML")]
+    Toml {
+        file: String,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("{file}: rule {id}: invalid regex")]
+    Regex {
+        file: String,
+        id: String,
+        #[source]
+        source: regex::Error,
+    },
+    #[error("rule {id}: {problem}")]
+    Invalid { id: String, problem: String },
+    #[error("cannot read rule file {path}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot build keyword prefilter: {0}")]
+    Prefilter(String),
+}
+
+/// Which parser confirms a rule's matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Detector {
+    /// PEM armour, also inside string literals and escaped strings.
+    Pem,
+    /// Base64 text that is decoded and scanned again (base64-wrapped PEM).
+    Base64,
+    /// PuTTY PPK files.
+    Ppk,
+    /// JSON Web Keys with private members.
+    Jwk,
+    /// Compact JWTs.
+    Jwt,
+    /// HMAC / JWT secrets; placeholder and indirection filtering.
+    Hmac,
+    /// No parser: the match itself is the finding (user rules).
+    None,
+}
+
+/// Bytes around a keyword hit in which the rule's regex runs. Windows are widened to whole lines.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+pub struct Window {
+    #[serde(default)]
+    pub before: usize,
+    #[serde(default)]
+    pub after: usize,
+}
+
+/// A matcher rule as written in a rule file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub severity: Severity,
+    pub keywords: Vec<String>,
+    pub regex: String,
+    #[serde(default)]
+    pub entropy: Option<f64>,
+    pub detect: Detector,
+    #[serde(default)]
+    pub window: Window,
+    /// Rotation advice, for user rules with `detect = "none"` (they are their own kind).
+    #[serde(default)]
+    pub help: Option<String>,
+    pub examples: Vec<String>,
+    pub negative_examples: Vec<String>,
+}
+
+/// A finding kind: what is reported, with the text GitHub code scanning shows.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindSpec {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub severity: Severity,
+    pub cwe: u32,
+    pub precision: String,
+    pub help: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RuleFile {
+    #[serde(default)]
+    rule: Vec<RuleSpec>,
+    #[serde(default)]
+    kind: Vec<KindSpec>,
+}
+
+/// A compiled matcher rule.
+#[derive(Debug)]
+pub struct Rule {
+    pub spec: RuleSpec,
+    pub regex: regex::bytes::Regex,
+    /// Capture group indexes that may hold the secret, in order of preference.
+    pub secret_groups: Vec<usize>,
+    /// Where the rule came from (a built-in file name or a user path).
+    pub origin: String,
+}
+
+impl Rule {
+    /// The span of the secret inside a regex match: the first secret group that took part,
+    /// or the whole match.
+    pub fn secret_span(&self, caps: &regex::bytes::Captures<'_>) -> (usize, usize) {
+        for &group in &self.secret_groups {
+            if let Some(m) = caps.get(group) {
+                return (m.start(), m.end());
+            }
+        }
+        let whole = caps.get(0).map(|m| (m.start(), m.end()));
+        whole.unwrap_or((0, 0))
+    }
+}
+
+/// Every rule and kind, plus the keyword prefilter.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    pub kinds: Vec<KindSpec>,
+    /// aho-corasick automaton over every rule's keywords (ASCII case-insensitive).
+    pub prefilter: AhoCorasick,
+    /// For each prefilter pattern, the rules it belongs to.
+    pub keyword_rules: Vec<Vec<usize>>,
+}
+
+impl RuleSet {
+    /// The built-in rules only.
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        RuleSet::load(&[])
+    }
+
+    /// The built-in rules plus user rule files (TOML with `[[rule]]` and `[[kind]]` tables).
+    pub fn load(user_files: &[&Path]) -> Result<RuleSet, RuleError> {
+        let mut sources: Vec<(String, String)> = BUILTIN_RULE_FILES
+            .iter()
+            .map(|(name, text)| (name.to_string(), text.to_string()))
+            .collect();
+        for path in user_files {
+            let text = std::fs::read_to_string(path).map_err(|source| RuleError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            sources.push((path.display().to_string(), text));
+        }
+        let mut specs = Vec::new();
+        let mut kinds = Vec::new();
+        for (file, text) in sources {
+            let parsed: RuleFile = toml::from_str(&text).map_err(|source| RuleError::Toml {
+                file: file.clone(),
+                source,
+            })?;
+            kinds.extend(parsed.kind);
+            specs.extend(parsed.rule.into_iter().map(|spec| (file.clone(), spec)));
+        }
+        RuleSet::compile(specs, kinds)
+    }
+
+    fn compile(
+        specs: Vec<(String, RuleSpec)>,
+        mut kinds: Vec<KindSpec>,
+    ) -> Result<RuleSet, RuleError> {
+        let mut rules = Vec::with_capacity(specs.len());
+        let mut seen = BTreeMap::new();
+        for (origin, spec) in specs {
+            if seen.insert(spec.id.clone(), ()).is_some() {
+                return Err(invalid(&spec.id, "duplicate rule id"));
+            }
+            validate_spec(&spec)?;
+            if spec.detect == Detector::None {
+                kinds.push(KindSpec {
+                    id: spec.id.clone(),
+                    title: spec.title.clone(),
+                    description: spec.description.clone(),
+                    severity: spec.severity,
+                    cwe: 798,
+                    precision: "medium".to_string(),
+                    help: spec.help.clone().unwrap_or_else(|| {
+                        "Rotate the secret and remove it from the code and its history.".to_string()
+                    }),
+                });
+            }
+            let regex = regex::bytes::RegexBuilder::new(&spec.regex)
+                .size_limit(32 << 20)
+                .build()
+                .map_err(|source| RuleError::Regex {
+                    file: origin.clone(),
+                    id: spec.id.clone(),
+                    source,
+                })?;
+            let secret_groups = secret_groups(&regex);
+            rules.push(Rule {
+                spec,
+                regex,
+                secret_groups,
+                origin,
+            });
+        }
+        let mut kind_ids = BTreeMap::new();
+        for kind in &kinds {
+            if kind_ids.insert(kind.id.clone(), ()).is_some() {
+                return Err(invalid(&kind.id, "duplicate kind id"));
+            }
+        }
+        let (prefilter, keyword_rules) = build_prefilter(&rules)?;
+        Ok(RuleSet {
+            rules,
+            kinds,
+            prefilter,
+            keyword_rules,
+        })
+    }
+
+    /// The kind with this id, if any.
+    pub fn kind(&self, id: &str) -> Option<&KindSpec> {
+        self.kinds.iter().find(|k| k.id == id)
+    }
+}
+
+fn invalid(id: &str, problem: &str) -> RuleError {
+    RuleError::Invalid {
+        id: id.to_string(),
+        problem: problem.to_string(),
+    }
+}
+
+fn validate_spec(spec: &RuleSpec) -> Result<(), RuleError> {
+    if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.len() < 3) {
+        return Err(invalid(
+            &spec.id,
+            "needs keywords of at least 3 bytes (the prefilter runs on them)",
+        ));
+    }
+    if spec.examples.is_empty() {
+        return Err(invalid(&spec.id, "needs at least one example"));
+    }
+    Ok(())
+}
+
+/// Groups named `secret`, `secret2`, ... and `bare`, in that order; else group 1 if present.
+fn secret_groups(regex: &regex::bytes::Regex) -> Vec<usize> {
+    let mut named: Vec<(String, usize)> = regex
+        .capture_names()
+        .enumerate()
+        .filter_map(|(i, name)| name.map(|n| (n.to_string(), i)))
+        .filter(|(n, _)| n.starts_with("secret") || n == "bare")
+        .collect();
+    named.sort_by(|a, b| {
+        let rank = |n: &str| if n == "bare" { 1 } else { 0 };
+        (rank(&a.0), &a.0).cmp(&(rank(&b.0), &b.0))
+    });
+    if named.is_empty()
+        && regex.captures_len() > 1
+        && regex.capture_names().nth(1).flatten().is_none()
+    {
+        return vec![1];
+    }
+    named.into_iter().map(|(_, i)| i).collect()
+}
+
+fn build_prefilter(rules: &[Rule]) -> Result<(AhoCorasick, Vec<Vec<usize>>), RuleError> {
+    let mut patterns: Vec<String> = Vec::new();
+    let mut owners: Vec<Vec<usize>> = Vec::new();
+    for (index, rule) in rules.iter().enumerate() {
+        for keyword in &rule.spec.keywords {
+            let lower = keyword.to_ascii_lowercase();
+            match patterns.iter().position(|p| *p == lower) {
+                Some(existing) => owners[existing].push(index),
+                None => {
+                    patterns.push(lower);
+                    owners.push(vec![index]);
+                }
+            }
+        }
+    }
+    let automaton = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(&patterns)
+        .map_err(|e| RuleError::Prefilter(e.to_string()))?;
+    Ok((automaton, owners))
+}

@@ -1,0 +1,187 @@
+//! Bytes in, candidates out: the keyword prefilter, windowed rule regexes, and the detectors.
+//!
+//! One `Scanner` per thread; it owns reusable buffers and does no I/O.
+
+pub mod decode;
+pub mod selfcheck;
+
+use crate::detect::{self, MatchContext};
+use crate::finding::Candidate;
+use crate::rules::RuleSet;
+
+/// How far a line window may grow on each side of a keyword hit (minified files have huge lines).
+const MAX_LINE_EXTENSION: usize = 4096;
+/// How deep decoded content (base64 inside base64 ...) is scanned again.
+pub const MAX_DECODE_DEPTH: u8 = 2;
+
+/// A per-thread scanner over one rule set.
+pub struct Scanner<'r> {
+    rules: &'r RuleSet,
+}
+
+impl<'r> Scanner<'r> {
+    pub fn new(rules: &'r RuleSet) -> Scanner<'r> {
+        Scanner { rules }
+    }
+
+    /// The rules this scanner runs.
+    pub fn rules(&self) -> &'r RuleSet {
+        self.rules
+    }
+
+    /// Scan one blob. `path` is used by detectors that judge by file type (e.g. `.env`).
+    pub fn scan(&mut self, bytes: &[u8], path: &str, out: &mut Vec<Candidate>) {
+        self.scan_at_depth(bytes, path, 0, out);
+    }
+
+    /// Scan decoded content found inside another blob.
+    pub(crate) fn scan_at_depth(
+        &mut self,
+        bytes: &[u8],
+        path: &str,
+        depth: u8,
+        out: &mut Vec<Candidate>,
+    ) {
+        let rules = self.rules;
+        let mut hits = self.collect_hits(bytes);
+        for (rule_index, rule_hits) in hits.iter_mut().enumerate() {
+            if rule_hits.is_empty() {
+                continue;
+            }
+            let rule = &rules.rules[rule_index];
+            let windows = merge_windows(
+                bytes,
+                rule_hits,
+                rule.spec.window.before,
+                rule.spec.window.after,
+            );
+            let mut last_end = 0usize;
+            for (window_start, window_end) in windows {
+                let window = &bytes[window_start..window_end];
+                for caps in rule.regex.captures_iter(window) {
+                    let Some(whole) = caps.get(0) else { continue };
+                    let match_start = window_start + whole.start();
+                    if match_start < last_end {
+                        continue;
+                    }
+                    last_end = window_start + whole.end();
+                    let (secret_start, secret_end) = rule.secret_span(&caps);
+                    let ctx = MatchContext {
+                        blob: bytes,
+                        path,
+                        rule,
+                        caps: &caps,
+                        window_start,
+                        match_start,
+                        match_end: window_start + whole.end(),
+                        secret_start: window_start + secret_start,
+                        secret_end: window_start + secret_end,
+                        depth,
+                    };
+                    if !passes_entropy(rule.spec.entropy, &bytes[ctx.secret_start..ctx.secret_end])
+                    {
+                        continue;
+                    }
+                    detect::run(self, &ctx, out);
+                }
+            }
+        }
+    }
+
+    /// Keyword hits per rule: (start, end) byte offsets.
+    fn collect_hits(&self, bytes: &[u8]) -> Vec<Vec<(usize, usize)>> {
+        let mut hits = vec![Vec::new(); self.rules.rules.len()];
+        for m in self.rules.prefilter.find_overlapping_iter(bytes) {
+            for &rule_index in &self.rules.keyword_rules[m.pattern().as_usize()] {
+                hits[rule_index].push((m.start(), m.end()));
+            }
+        }
+        hits
+    }
+}
+
+fn passes_entropy(minimum: Option<f64>, secret: &[u8]) -> bool {
+    match minimum {
+        Some(min) => shannon_entropy(secret) >= min,
+        None => true,
+    }
+}
+
+/// Shannon entropy in bits per byte (0 to 8).
+pub fn shannon_entropy(data: &[u8]) -> f64 {
+    if data.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in data {
+        counts[b as usize] += 1;
+    }
+    let n = data.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            p * (1.0 / p).log2()
+        })
+        .sum()
+}
+
+/// Turn keyword hits into merged windows: `before`/`after` bytes around each hit, widened to
+/// whole lines (bounded), overlapping windows joined. Hits must be in ascending order.
+fn merge_windows(
+    bytes: &[u8],
+    hits: &mut [(usize, usize)],
+    before: usize,
+    after: usize,
+) -> Vec<(usize, usize)> {
+    hits.sort_unstable();
+    let mut windows: Vec<(usize, usize)> = Vec::new();
+    for &(hit_start, hit_end) in hits.iter() {
+        let start = line_start(bytes, hit_start.saturating_sub(before));
+        let end = line_end(bytes, (hit_end + after).min(bytes.len()));
+        match windows.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => windows.push((start, end)),
+        }
+    }
+    windows
+}
+
+fn line_start(bytes: &[u8], from: usize) -> usize {
+    let floor = from.saturating_sub(MAX_LINE_EXTENSION);
+    match memchr::memrchr(b'\n', &bytes[floor..from]) {
+        Some(i) => floor + i + 1,
+        None => floor,
+    }
+}
+
+fn line_end(bytes: &[u8], from: usize) -> usize {
+    let ceiling = (from + MAX_LINE_EXTENSION).min(bytes.len());
+    match memchr::memchr(b'\n', &bytes[from..ceiling]) {
+        Some(i) => from + i,
+        None => ceiling,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_merge_and_widen_to_lines() {
+        let text = b"aaa\nbbb key ccc\nddd key eee\nfff";
+        let mut hits = vec![(20, 23), (8, 11)];
+        let windows = merge_windows(text, &mut hits, 0, 0);
+        assert_eq!(windows, vec![(4, 15), (16, 27)]);
+        let mut hits = vec![(8, 11), (20, 23)];
+        let windows = merge_windows(text, &mut hits, 0, 6);
+        assert_eq!(windows, vec![(4, 27)]);
+    }
+
+    #[test]
+    fn entropy_of_known_strings() {
+        assert!((shannon_entropy(b"hello") - 1.9219).abs() < 1e-3);
+        assert_eq!(shannon_entropy(b"aaaa"), 0.0);
+    }
+}

@@ -1,0 +1,258 @@
+//! Files and directories: a parallel walk (ignore's `WalkParallel`) that reads each file once,
+//! into a per-thread buffer or a memory map, and hands the bytes to a per-thread handler.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
+
+use crate::finding::Skipped;
+
+/// Bytes sniffed for a NUL to call a file binary.
+const BINARY_SNIFF_BYTES: usize = 8 * 1024;
+/// Files at least this large are memory-mapped instead of read.
+const MMAP_THRESHOLD: u64 = 16 * 1024 * 1024;
+
+/// How to walk.
+#[derive(Clone, Debug)]
+pub struct FsOptions {
+    /// Ignore `.gitignore`, `.ignore` and `.git/info/exclude`.
+    pub no_ignore: bool,
+    pub follow_links: bool,
+    pub max_file_size: u64,
+    pub threads: usize,
+}
+
+/// What the walker hands to a handler.
+pub enum FsEvent<'a> {
+    /// A file's content. `binary` files are only given when they may hold keys.
+    File {
+        path: &'a str,
+        bytes: &'a [u8],
+        binary: bool,
+    },
+    /// A binary file that was not examined.
+    Binary,
+    /// Something that could not be scanned.
+    Skipped(Skipped),
+}
+
+/// A per-thread consumer of walk events.
+pub trait FileHandler: Send {
+    fn handle(&mut self, event: FsEvent<'_>);
+}
+
+/// Walk `roots` in parallel; `make_handler` is called once per walker thread.
+pub fn walk<H, F>(roots: &[PathBuf], options: &FsOptions, make_handler: F)
+where
+    H: FileHandler,
+    F: Fn() -> H + Sync,
+{
+    let Some((first, rest)) = roots.split_first() else {
+        return;
+    };
+    let mut builder = WalkBuilder::new(first);
+    for root in rest {
+        builder.add(root);
+    }
+    let respect_ignore = !options.no_ignore;
+    builder
+        .hidden(false)
+        .parents(respect_ignore)
+        .ignore(respect_ignore)
+        .git_ignore(respect_ignore)
+        .git_exclude(respect_ignore)
+        .git_global(false)
+        .require_git(false)
+        .follow_links(options.follow_links)
+        .threads(options.threads)
+        .filter_entry(|entry| entry.file_name() != ".git");
+    let single_dir_root = (roots.len() == 1 && roots[0].is_dir()).then(|| roots[0].clone());
+    let mut visitor_builder = VisitorBuilder {
+        make_handler: &make_handler,
+        root: single_dir_root.as_deref(),
+        max_file_size: options.max_file_size,
+    };
+    builder.build_parallel().visit(&mut visitor_builder);
+}
+
+struct VisitorBuilder<'s, F> {
+    make_handler: &'s F,
+    root: Option<&'s Path>,
+    max_file_size: u64,
+}
+
+impl<'s, H, F> ParallelVisitorBuilder<'s> for VisitorBuilder<'s, F>
+where
+    H: FileHandler + 's,
+    F: Fn() -> H + Sync,
+{
+    fn build(&mut self) -> Box<dyn ParallelVisitor + 's> {
+        Box::new(Visitor {
+            handler: (self.make_handler)(),
+            root: self.root,
+            max_file_size: self.max_file_size,
+            buffer: Vec::with_capacity(64 * 1024),
+        })
+    }
+}
+
+struct Visitor<'s, H> {
+    handler: H,
+    root: Option<&'s Path>,
+    max_file_size: u64,
+    buffer: Vec<u8>,
+}
+
+impl<H: FileHandler> ParallelVisitor for Visitor<'_, H> {
+    fn visit(&mut self, entry: Result<DirEntry, ignore::Error>) -> WalkState {
+        match entry {
+            Ok(entry) => self.visit_entry(&entry),
+            Err(error) => self
+                .handler
+                .handle(FsEvent::Skipped(skipped_from_error(&error))),
+        }
+        WalkState::Continue
+    }
+}
+
+impl<H: FileHandler> Visitor<'_, H> {
+    fn visit_entry(&mut self, entry: &DirEntry) {
+        let Some(file_type) = entry.file_type() else {
+            return;
+        }; // stdin: not walked here
+        let path = entry.path();
+        if file_type.is_symlink() {
+            if std::fs::metadata(path).is_err() {
+                self.skip(path, "broken symbolic link");
+            }
+            return; // not followed (use --follow-links)
+        }
+        if !file_type.is_file() {
+            if !file_type.is_dir() {
+                self.skip(path, "not a regular file (device, FIFO or socket)");
+            }
+            return;
+        }
+        let Some(display) = self.display_path(path) else {
+            self.skip(path, "file name is not valid UTF-8");
+            return;
+        };
+        match self.read(path) {
+            Ok(Content::Buffer { binary }) => {
+                let bytes = std::mem::take(&mut self.buffer);
+                self.emit(&display, &bytes, binary);
+                self.buffer = bytes;
+            }
+            Ok(Content::Mapped(map)) => {
+                let binary = is_binary(&map);
+                self.emit(&display, &map, binary);
+            }
+            Ok(Content::TooLarge(size)) => self.skip(
+                path,
+                &format!(
+                    "{size} bytes is over --max-file-size ({} bytes)",
+                    self.max_file_size
+                ),
+            ),
+            Err(error) => self.skip(path, &format!("cannot read: {error}")),
+        }
+    }
+
+    fn emit(&mut self, display: &str, bytes: &[u8], binary: bool) {
+        if binary && !crate::detect::container::is_key_container(display, bytes) {
+            self.handler.handle(FsEvent::Binary);
+            return;
+        }
+        self.handler.handle(FsEvent::File {
+            path: display,
+            bytes,
+            binary,
+        });
+    }
+
+    fn read(&mut self, path: &Path) -> std::io::Result<Content> {
+        let mut file = File::open(path)?;
+        let size = file.metadata()?.len();
+        if size > self.max_file_size {
+            return Ok(Content::TooLarge(size));
+        }
+        if size >= MMAP_THRESHOLD {
+            // SAFETY: the map is read-only and dropped before the visitor moves on; a file
+            // truncated underneath us can fault, which is the accepted cost of mapping.
+            let map = unsafe { memmap2::Mmap::map(&file)? };
+            return Ok(Content::Mapped(map));
+        }
+        self.buffer.clear();
+        self.buffer.reserve(size as usize + 1);
+        let sniffed = (&mut file)
+            .take(BINARY_SNIFF_BYTES as u64)
+            .read_to_end(&mut self.buffer)?;
+        if is_binary(&self.buffer[..sniffed]) {
+            // Key containers are small; read the rest only for them (decided by the caller).
+            file.read_to_end(&mut self.buffer)?;
+            return Ok(Content::Buffer { binary: true });
+        }
+        file.read_to_end(&mut self.buffer)?;
+        Ok(Content::Buffer { binary: false })
+    }
+
+    fn skip(&mut self, path: &Path, reason: &str) {
+        let path = self
+            .display_path(path)
+            .unwrap_or_else(|| to_slash(&path.to_string_lossy()));
+        self.handler.handle(FsEvent::Skipped(Skipped {
+            path,
+            reason: reason.to_string(),
+        }));
+    }
+
+    /// The path relative to the single directory root, else as walked; `/`-separated.
+    fn display_path(&self, path: &Path) -> Option<String> {
+        let relative = match self.root {
+            Some(root) => path.strip_prefix(root).unwrap_or(path),
+            None => path,
+        };
+        let text = relative.to_str()?;
+        let text = text.strip_prefix("./").unwrap_or(text);
+        Some(to_slash(text))
+    }
+}
+
+enum Content {
+    Buffer { binary: bool },
+    Mapped(memmap2::Mmap),
+    TooLarge(u64),
+}
+
+fn is_binary(bytes: &[u8]) -> bool {
+    memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_BYTES)]).is_some()
+}
+
+fn to_slash(path: &str) -> String {
+    if std::path::MAIN_SEPARATOR == '/' {
+        path.to_string()
+    } else {
+        path.replace(std::path::MAIN_SEPARATOR, "/")
+    }
+}
+
+fn skipped_from_error(error: &ignore::Error) -> Skipped {
+    let path = error_path(error).map_or_else(String::new, |p| to_slash(&p.to_string_lossy()));
+    Skipped {
+        path,
+        reason: error.to_string(),
+    }
+}
+
+fn error_path(error: &ignore::Error) -> Option<&Path> {
+    match error {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child),
+        _ => None,
+    }
+}

@@ -1,0 +1,666 @@
+//! Output contract: SARIF validity and GitHub's required fields, redaction in every format,
+//! jsonl, -o, exit codes, skipped entries, ignore rules, hidden files and `.git/`.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+const SARIF_SCHEMA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/schemas/sarif-schema-2.1.0.json"
+);
+
+const ALL_KINDS: &[&str] = &[
+    "private-key/rsa",
+    "private-key/ec",
+    "private-key/ed25519",
+    "private-key/dsa",
+    "private-key/pgp",
+    "private-key/encrypted",
+    "secret/hmac",
+    "jwt/token",
+];
+
+fn run_format(root: &Path, fmt: &str, extra: &[&str]) -> Run {
+    let mut args: Vec<OsString> = vec![
+        "scan".into(),
+        root.as_os_str().to_owned(),
+        "--format".into(),
+        fmt.into(),
+    ];
+    args.extend(extra.iter().map(OsString::from));
+    run_keysweep(&args)
+}
+
+/// A tree with one of each common kind. Returns (tree, secrets): the secret strings that must
+/// never be printed by default, as 12-character windows, plus what --show-secrets must reveal.
+struct Leaky {
+    tree: Tree,
+    /// Windows of private material that must not appear in any default output.
+    windows: Vec<(String, String)>,
+    /// Strings that `--show-secrets` json must contain.
+    revealed: Vec<String>,
+}
+
+fn leaky_tree() -> Leaky {
+    let t = Tree::new();
+    let mut windows: Vec<(String, String)> = Vec::new();
+    let mut revealed: Vec<String> = Vec::new();
+    let mut public_text: Vec<String> = Vec::new();
+
+    // RSA PKCS#1 file.
+    let rsa = gen_key(Alg::Rsa(2048), Enc::Traditional);
+    t.write("deploy/a.pem", &rsa.pem);
+    public_text.extend(rsa.public.public_strings());
+    add_body("rsa pkcs1 body", &rsa.body_lines(), 24, &mut windows);
+    revealed.extend(rsa.body_lines());
+
+    // EC SEC1 file.
+    let ec = gen_key(Alg::Ec(Curve::P256), Enc::Traditional);
+    t.write("deploy/ec.key", &ec.pem);
+    public_text.extend(ec.public.public_strings());
+    add_body("ec sec1 body", &ec.body_lines(), 12, &mut windows);
+    revealed.extend(ec.body_lines());
+
+    // Ed25519 PKCS#8 escaped in JSON.
+    let ed = gen_key(Alg::Ed25519, Enc::Pkcs8);
+    t.write(
+        "config/signing.json",
+        format!("{{\"privateKey\": \"{}\"}}\n", pem_escaped(&ed.pem)),
+    );
+    public_text.extend(ed.public.public_strings());
+    // The whole Ed25519 PKCS#8 body is one 64-char line: 16 chars of header, then the seed.
+    add_body(
+        "ed25519 pkcs8 (escaped) body",
+        &ed.body_lines(),
+        16,
+        &mut windows,
+    );
+
+    // Private JWK (RSA) in a .ts literal: the private members are secret.
+    let jk = gen_key(Alg::Rsa(2048), Enc::Pkcs8);
+    public_text.extend(jk.public.public_strings());
+    let m = |k: &str| jk.jwk[k].as_str().expect("member").to_string();
+    t.write(
+        "src/key.ts",
+        format!(
+            "export const k = {{\n  kty: 'RSA',\n  n: '{}',\n  e: '{}',\n  d: '{}',\n  p: '{}',\n  q: '{}',\n  dp: '{}',\n  dq: '{}',\n  qi: '{}',\n}};\n",
+            m("n"), m("e"), m("d"), m("p"), m("q"), m("dp"), m("dq"), m("qi")
+        ),
+    );
+    for member in ["d", "p", "q", "dp", "dq", "qi"] {
+        for win in windows_of(&m(member), 5) {
+            windows.push((format!("jwk.{member}"), win));
+        }
+    }
+
+    // OpenSSH Ed25519.
+    let ssh = gen_ssh("ed25519", None, "");
+    t.write(".ssh/id_ed25519", &ssh.private);
+    public_text.extend(ssh.public.public_strings());
+    public_text.push(ssh.public_line.clone());
+    add_body(
+        "openssh body",
+        &pem_body_lines(&ssh.private),
+        0,
+        &mut windows,
+    );
+
+    // Base64-wrapped PEM in a Kubernetes Secret (skip the part that encodes the BEGIN line).
+    let k8 = gen_key(Alg::Rsa(2048), Enc::Pkcs8);
+    public_text.extend(k8.public.public_strings());
+    let wrapped = pem_base64(&k8.pem);
+    t.write(
+        "k8s/secret.yaml",
+        format!("apiVersion: v1\nkind: Secret\ndata:\n  key.pem: {wrapped}\n"),
+    );
+    for win in windows_of(&wrapped[64..], 7) {
+        windows.push(("k8s base64 pem".into(), win));
+    }
+
+    // HMAC secret in .env and a JWT.
+    let hmac = random_secret(48);
+    t.write(".env", format!("PORT=3000\nJWT_SECRET={hmac}\n"));
+    for win in windows_of(&hmac, 1) {
+        windows.push(("hmac .env value".into(), win));
+    }
+    revealed.push(hmac.clone());
+    let token = make_jwt(
+        &json!({"alg":"RS256","typ":"JWT","kid":"k-1"}),
+        &json!({"iss":"https://issuer.example","sub":"u1","exp":1893456000}),
+        |i| rs256_sign(&rsa.pem, i),
+    );
+    t.write("docs/call.http", format!("Authorization: Bearer {token}\n"));
+    let sig = token.rsplit('.').next().expect("sig").to_string();
+    for win in windows_of(&sig, 4) {
+        windows.push(("jwt signature".into(), win));
+    }
+    revealed.push(token);
+
+    // Drop any window that also occurs in public material (which output may show).
+    windows.retain(|(_, w)| !public_text.iter().any(|p| p.contains(w.as_str())));
+    assert!(
+        windows.len() > 300,
+        "enough windows to test: {}",
+        windows.len()
+    );
+    Leaky {
+        tree: t,
+        windows,
+        revealed,
+    }
+}
+
+/// Windows of each body line (skipping the first `skip_first` structural chars of line one).
+fn add_body(label: &str, lines: &[String], skip_first: usize, w: &mut Vec<(String, String)>) {
+    for (i, l) in lines.iter().enumerate() {
+        let l = if i == 0 && l.len() > skip_first {
+            &l[skip_first..]
+        } else {
+            l.as_str()
+        };
+        for win in windows_of(l, 3) {
+            w.push((label.to_string(), win));
+        }
+    }
+}
+
+fn windows_of(s: &str, step: usize) -> Vec<String> {
+    windows(s, step)
+}
+
+fn assert_no_windows(label: &str, out: &str, windows: &[(String, String)]) {
+    let leaks: Vec<&(String, String)> = windows
+        .iter()
+        .filter(|(_, w)| out.contains(w.as_str()))
+        .collect();
+    assert!(
+        leaks.is_empty(),
+        "{label}: {} secret substring(s) leaked, e.g. {:?}\n--- output (first 3000 bytes) ---\n{}",
+        leaks.len(),
+        leaks.iter().take(5).collect::<Vec<_>>(),
+        &out[..out.len().min(3000)]
+    );
+}
+
+#[test]
+fn no_secret_substring_in_any_format_by_default() {
+    let l = leaky_tree();
+    let root = l.tree.root();
+    for fmt in ["human", "json", "jsonl", "sarif"] {
+        let r = run_format(root, fmt, &[]);
+        assert_eq!(
+            r.code,
+            1,
+            "--format {fmt} exit code; stderr: {}",
+            r.stderr_str()
+        );
+        assert!(!r.stdout.is_empty(), "--format {fmt} printed nothing");
+        assert_no_windows(
+            &format!("--format {fmt} stdout"),
+            &r.stdout_str(),
+            &l.windows,
+        );
+        assert_no_windows(
+            &format!("--format {fmt} stderr"),
+            &r.stderr_str(),
+            &l.windows,
+        );
+    }
+    // Also through -o FILE.
+    let out = tempfile::TempDir::new().expect("tmp");
+    for fmt in ["json", "sarif"] {
+        let file = out.path().join(format!("report.{fmt}"));
+        let r = run_format(root, fmt, &["-o", file.to_str().expect("utf8")]);
+        assert_eq!(r.code, 1, "-o exit code");
+        let text = read_string(&file);
+        assert_no_windows(&format!("-o FILE ({fmt})"), &text, &l.windows);
+    }
+    // The same scan with --show-secrets shows them: the test can see secrets when they are there.
+    let s = scan_json(root, &["--show-secrets"]);
+    s.assert_exit(1);
+    let text = serde_json::to_string(&s.json).expect("json");
+    let all: String = s
+        .findings()
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap_or("").to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for r in &l.revealed {
+        assert!(
+            all.contains(r.as_str()),
+            "--show-secrets: json `secret` fields must contain {r:?}\n{}",
+            s.summary()
+        );
+    }
+    let seen = l
+        .windows
+        .iter()
+        .filter(|(_, w)| text.contains(w.as_str()))
+        .count();
+    assert!(
+        seen * 2 > l.windows.len(),
+        "--show-secrets should reveal most secret windows ({seen}/{})",
+        l.windows.len()
+    );
+}
+
+#[test]
+fn sarif_validates_against_schema_and_has_github_fields() {
+    let l = leaky_tree();
+    let root = l.tree.root();
+    let r = run_format(root, "sarif", &[]);
+    assert_eq!(r.code, 1, "exit code; stderr: {}", r.stderr_str());
+    let sarif: Value = serde_json::from_slice(&r.stdout)
+        .unwrap_or_else(|e| panic!("SARIF is not JSON: {e}\n{}", r.stdout_str()));
+    let schema: Value = serde_json::from_str(&read_string(SARIF_SCHEMA)).expect("schema json");
+    let validator = jsonschema::draft4::new(&schema).expect("compile SARIF schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .take(20)
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF schema errors:\n{}",
+        errors.join("\n")
+    );
+
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "keysweep");
+    let rules = run["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("driver.rules");
+    let ids: Vec<&str> = rules.iter().filter_map(|r| r["id"].as_str()).collect();
+    for k in ALL_KINDS {
+        assert!(
+            ids.contains(k),
+            "SARIF rules must include {k}; have {ids:?}"
+        );
+    }
+    for rule in rules {
+        let id = &rule["id"];
+        for f in ["shortDescription", "fullDescription", "help"] {
+            assert!(
+                rule[f]["text"].as_str().is_some_and(|s| !s.is_empty()),
+                "rule {id}: {f}.text"
+            );
+        }
+        let tags: Vec<&str> = rule["properties"]["tags"]
+            .as_array()
+            .unwrap_or_else(|| panic!("rule {id}: properties.tags"))
+            .iter()
+            .filter_map(|t| t.as_str())
+            .collect();
+        assert!(tags.contains(&"security"), "rule {id}: tags {tags:?}");
+        let sev = rule["properties"]["security-severity"]
+            .as_str()
+            .unwrap_or_else(|| panic!("rule {id}: security-severity must be a string"));
+        let n: f64 = sev
+            .parse()
+            .unwrap_or_else(|_| panic!("rule {id}: security-severity {sev:?} is a number"));
+        assert!(
+            (0.0..=10.0).contains(&n),
+            "rule {id}: security-severity {n}"
+        );
+    }
+    let results = run["results"].as_array().expect("results");
+    let json = scan_json(root, &[]);
+    assert!(
+        results.len() >= json.findings().len(),
+        "one result per finding at least: {} results, {} findings",
+        results.len(),
+        json.findings().len()
+    );
+    let mut uris = Vec::new();
+    for res in results {
+        let rid = res["ruleId"].as_str().expect("ruleId");
+        assert!(ids.contains(&rid), "result ruleId {rid} is a declared rule");
+        assert!(res["message"]["text"].is_string(), "message.text: {res}");
+        let pf = res["partialFingerprints"]
+            .as_object()
+            .unwrap_or_else(|| panic!("partialFingerprints: {res}"));
+        assert!(!pf.is_empty(), "partialFingerprints non-empty: {res}");
+        let locs = res["locations"].as_array().expect("locations");
+        assert!(!locs.is_empty(), "result has locations: {res}");
+        for loc in locs {
+            let pl = &loc["physicalLocation"];
+            let uri = pl["artifactLocation"]["uri"].as_str().expect("uri");
+            assert!(
+                !uri.starts_with('/') && !uri.contains("://") && !uri.starts_with("file:"),
+                "uri must be relative: {uri}"
+            );
+            assert!(!uri.contains('\\'), "uri uses '/': {uri}");
+            let rg = &pl["region"];
+            for k in ["startLine", "startColumn", "endLine", "endColumn"] {
+                assert!(
+                    rg[k].as_u64().is_some_and(|v| v >= 1),
+                    "region.{k} must be a 1-based integer: {rg}"
+                );
+            }
+            assert!(
+                rg["endLine"].as_u64() >= rg["startLine"].as_u64(),
+                "region end after start: {rg}"
+            );
+            uris.push((
+                uri.to_string(),
+                rg["startLine"].as_u64().unwrap_or(0),
+                rid.to_string(),
+            ));
+        }
+    }
+    assert!(
+        uris.contains(&("deploy/a.pem".to_string(), 1, "private-key/rsa".to_string())),
+        "SARIF has the PEM at deploy/a.pem:1: {uris:?}"
+    );
+    assert!(
+        uris.iter()
+            .any(|(u, _, r)| u == ".env" && r == "secret/hmac"),
+        "SARIF has the .env secret: {uris:?}"
+    );
+    assert_no_windows("sarif", &r.stdout_str(), &l.windows);
+}
+
+#[test]
+fn jsonl_is_one_finding_per_line() {
+    let l = leaky_tree();
+    let root = l.tree.root();
+    let json = scan_json(root, &[]);
+    let r = run_format(root, "jsonl", &[]);
+    assert_eq!(r.code, 1);
+    let mut got: Vec<(String, String)> = Vec::new();
+    for line in r.stdout_str().lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("jsonl line is not JSON ({e}): {line}"));
+        assert_finding_shape(&v);
+        got.push((
+            v["rule"].as_str().unwrap_or("").into(),
+            v["fingerprint"].as_str().unwrap_or("").into(),
+        ));
+    }
+    let mut want: Vec<(String, String)> = json
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or("").into(),
+                f["fingerprint"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "jsonl findings == json findings");
+}
+
+#[test]
+fn output_file_option_writes_the_report() {
+    let key = gen_key(Alg::Ed25519, Enc::Pkcs8);
+    let t = Tree::new();
+    t.write("k.pem", &key.pem);
+    let out = tempfile::TempDir::new().expect("tmp");
+    let file = out.path().join("report.json");
+    let r = run_format(t.root(), "json", &["-o", file.to_str().expect("utf8")]);
+    assert_eq!(r.code, 1, "exit code with -o: {}", r.stderr_str());
+    assert!(
+        !r.stdout_str().contains("\"findings\""),
+        "with -o the report goes to the file, not stdout"
+    );
+    let v: Value = serde_json::from_str(&read_string(&file)).expect("report json");
+    assert_eq!(
+        v["findings"][0]["key"]["thumbprint"],
+        key.thumbprint().as_str()
+    );
+}
+
+#[test]
+fn exit_code_2_for_nonexistent_path() {
+    let t = Tree::new();
+    let missing = t.root().join("does/not/exist");
+    let r = run_keysweep([OsStr::new("scan"), missing.as_os_str()]);
+    assert_eq!(
+        r.code,
+        2,
+        "stdout: {}\nstderr: {}",
+        r.stdout_str(),
+        r.stderr_str()
+    );
+    assert!(!r.stderr.is_empty(), "an error message on stderr");
+    let r = run_keysweep([
+        OsStr::new("scan"),
+        missing.as_os_str(),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+    ]);
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn exit_codes_0_and_1_in_human_format() {
+    let t = Tree::new();
+    t.write("README.md", "nothing here\n");
+    let r = run_format(t.root(), "human", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr_str());
+    let key = gen_key(Alg::Rsa(2048), Enc::Traditional);
+    t.write("deploy/a.pem", &key.pem);
+    let r = run_format(t.root(), "human", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr_str());
+    assert!(
+        r.stdout_str().contains("deploy/a.pem"),
+        "human output names the relative path:\n{}",
+        r.stdout_str()
+    );
+}
+
+#[test]
+fn fifo_and_broken_symlink_go_to_skipped_and_scan_goes_on() {
+    let key = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
+    let t = Tree::new();
+    t.write("good/key.pem", &key.pem);
+    tool(
+        "mkfifo",
+        &[t.root().join("pipe").to_str().expect("utf8")],
+        None,
+    );
+    std::os::unix::fs::symlink("missing/target.pem", t.root().join("dangling.pem"))
+        .expect("symlink");
+    let s = t.scan(&[]);
+    s.assert_exit(1);
+    s.assert_count(1);
+    assert_key_finding(&s, &key.public, false, &[loc_col("good/key.pem", 1, 1)]);
+    let skipped = s.skipped();
+    for p in ["pipe", "dangling.pem"] {
+        let e = skipped.iter().find(|e| e["path"] == p);
+        let e = e.unwrap_or_else(|| panic!("{p} must be in skipped\n{}", s.summary()));
+        assert!(
+            e["reason"].as_str().is_some_and(|r| !r.is_empty()),
+            "skipped entry has a reason: {e}"
+        );
+    }
+}
+
+#[test]
+fn invalid_utf8_file_name_does_not_stop_the_scan() {
+    let key = gen_key(Alg::Ed25519, Enc::Pkcs8);
+    let other = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
+    let t = Tree::new();
+    t.write("ok.pem", &key.pem);
+    let bad = t.root().join(OsStr::from_bytes(b"bad-\xff\xfe-name.pem"));
+    std::fs::write(&bad, &other.pem).expect("write invalid utf8 name");
+    let s = t.scan(&[]);
+    s.assert_exit(1);
+    assert_key_finding(&s, &key.public, false, &[loc_col("ok.pem", 1, 1)]);
+    // The odd file is either reported (path shown lossily) or listed in skipped; never dropped silently.
+    let reported = !s.with_thumbprint(&other.thumbprint()).is_empty();
+    let skipped = s
+        .skipped()
+        .iter()
+        .any(|e| e["path"].as_str().is_some_and(|p| p.starts_with("bad-")));
+    assert!(
+        reported || skipped,
+        "file with an invalid UTF-8 name neither reported nor skipped\n{}",
+        s.summary()
+    );
+}
+
+#[test]
+fn gitignored_files_skipped_by_default_scanned_with_no_ignore() {
+    let a = gen_key(Alg::Ed25519, Enc::Pkcs8);
+    let b = gen_key(Alg::Ed25519, Enc::Pkcs8);
+    let c = gen_key(Alg::Ed25519, Enc::Pkcs8);
+    let t = Tree::new();
+    t.git_init();
+    t.write(".gitignore", "secrets/\n*.local.pem\n");
+    t.write("secrets/a.pem", &a.pem);
+    t.write("config/dev.local.pem", &b.pem);
+    t.write("config/c.pem", &c.pem);
+    let s = t.scan(&[]);
+    s.assert_exit(1);
+    s.assert_count(1);
+    assert_key_finding(&s, &c.public, false, &[loc_col("config/c.pem", 1, 1)]);
+    let s = t.scan(&["--no-ignore"]);
+    s.assert_exit(1);
+    s.assert_count(3);
+    assert_key_finding(&s, &a.public, false, &[loc_col("secrets/a.pem", 1, 1)]);
+    assert_key_finding(
+        &s,
+        &b.public,
+        false,
+        &[loc_col("config/dev.local.pem", 1, 1)],
+    );
+    assert_key_finding(&s, &c.public, false, &[loc_col("config/c.pem", 1, 1)]);
+}
+
+#[test]
+fn hidden_files_are_scanned() {
+    let rsa = gen_key(Alg::Rsa(2048), Enc::Traditional);
+    let v = random_secret(40);
+    let t = Tree::new();
+    t.write(".ssh/id_rsa", &rsa.pem);
+    let env = format!("JWT_SECRET={v}\n");
+    t.write(".env", &env);
+    let s = t.scan(&["--show-secrets"]);
+    s.assert_exit(1);
+    s.assert_count(2);
+    assert_key_finding(&s, &rsa.public, false, &[loc_col(".ssh/id_rsa", 1, 1)]);
+    let h = s.one_with_rule("secret/hmac");
+    assert_eq!(h["secret"], v.as_str());
+    assert_locations(&s, h, &[loc_col(".env", 1, 12)]);
+}
+
+#[test]
+fn dot_git_is_never_walked() {
+    let inside = gen_key(Alg::Ed25519, Enc::Pkcs8);
+    let outside = gen_key(Alg::Ed25519, Enc::Pkcs8);
+    let gh = random_secret(40);
+    let t = Tree::new();
+    t.git_init();
+    t.write(".git/leaked/key.pem", &inside.pem);
+    t.write(
+        ".git/info/secret.env",
+        format!("JWT_SECRET={}\n", random_secret(40)),
+    );
+    t.write("src/key.pem", &outside.pem);
+    // .github is not .git: it is walked.
+    let wf = format!("env:\n  JWT_SECRET: {gh}\n");
+    t.write(".github/workflows/deploy.yml", &wf);
+    for extra in [&[][..], &["--no-ignore"][..]] {
+        let s = t.scan(extra);
+        s.assert_exit(1);
+        for f in s.findings() {
+            for l in f["locations"].as_array().into_iter().flatten() {
+                let p = l["path"].as_str().unwrap_or("");
+                assert!(
+                    !(p == ".git" || p.starts_with(".git/")),
+                    "{extra:?}: .git/ must not be walked: {p}\n{}",
+                    s.summary()
+                );
+            }
+        }
+        s.assert_count(2);
+        assert_key_finding(&s, &outside.public, false, &[loc_col("src/key.pem", 1, 1)]);
+        let h = s.one_with_rule("secret/hmac");
+        assert_locations(&s, h, &[loc_of(".github/workflows/deploy.yml", &wf, &gh)]);
+    }
+}
+
+#[test]
+fn fingerprint_is_stable_across_paths_and_trees() {
+    let key = gen_key(Alg::Ec(Curve::P384), Enc::Pkcs8);
+    let other = gen_key(Alg::Ec(Curve::P384), Enc::Pkcs8);
+    let t1 = Tree::new();
+    t1.write("a.pem", &key.pem);
+    let t2 = Tree::new();
+    t2.write("deep/er/path/key.txt", format!("\n\n\nnotes\n{}", key.pem));
+    t2.write("o.pem", &other.pem);
+    let s1 = t1.scan(&[]);
+    let s2 = t2.scan(&[]);
+    let f1 = s1.one_with_thumbprint(&key.thumbprint());
+    let f2 = s2.one_with_thumbprint(&key.thumbprint());
+    let fo = s2.one_with_thumbprint(&other.thumbprint());
+    assert_eq!(
+        f1["fingerprint"], f2["fingerprint"],
+        "same key, different path/line: same fingerprint"
+    );
+    assert_ne!(
+        f1["fingerprint"], fo["fingerprint"],
+        "different keys, different fingerprints"
+    );
+}
+
+#[test]
+fn locations_sorted_by_path_then_line() {
+    let key = gen_key(Alg::Rsa(2048), Enc::Pkcs8);
+    let t = Tree::new();
+    let text = format!("first copy:\n\n{}\nsecond copy:\n{}", key.pem, key.pem);
+    let second_line = text
+        .lines()
+        .position(|l| l == "second copy:")
+        .expect("marker") as u64
+        + 2;
+    t.write("b.pem", &key.pem);
+    t.write("a/notes.txt", &text);
+    t.write("c/z.pem", &key.pem);
+    let s = t.scan(&[]);
+    s.assert_exit(1);
+    s.assert_count(1);
+    assert_key_finding(
+        &s,
+        &key.public,
+        false,
+        &[
+            loc_col("a/notes.txt", 3, 1),
+            loc_col("a/notes.txt", second_line, 1),
+            loc_col("b.pem", 1, 1),
+            loc_col("c/z.pem", 1, 1),
+        ],
+    );
+}
+
+#[test]
+fn json_document_shape() {
+    let key = gen_key(Alg::Ed25519, Enc::Pkcs8);
+    let t = Tree::new();
+    t.write("k.pem", &key.pem);
+    let s = t.scan(&[]);
+    s.assert_exit(1);
+    let j = &s.json;
+    assert_eq!(j["tool"]["name"], "keysweep");
+    assert_eq!(j["tool"]["version"], env!("CARGO_PKG_VERSION"));
+    assert!(j["findings"].is_array());
+    assert!(j["skipped"].is_array());
+    assert!(j["stats"].is_object());
+    let f = s.one_with_thumbprint(&key.thumbprint());
+    let l = &f["locations"][0];
+    for k in ["commit", "author", "date"] {
+        assert!(l[k].is_null(), "file location has null {k}: {l}");
+    }
+    for k in ["line", "column", "end_line", "end_column"] {
+        assert!(l[k].as_u64().is_some_and(|v| v >= 1), "location.{k}: {l}");
+    }
+}
