@@ -459,7 +459,8 @@ def analyse_report(tool: Tool, planted: list[str]) -> tuple[str, str, list[str]]
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-SCANNED_KEY = re.compile(r"^(files|blobs|bytes|paths)(_scanned|_read)?$|^(scanned|skipped)_?(files|bytes|blobs)$", re.I)
+SCANNED_KEY = re.compile(r"^(files|blobs|bytes|paths)(_(scanned|read|skipped|binary))?$"
+                         r"|^(scanned|skipped)_?(files|bytes|blobs)$", re.I)
 
 
 def scanned_counters(obj, acc: dict, depth: int = 0) -> dict:
@@ -498,6 +499,9 @@ def scanned_note(tool: Tool, nfiles: int, nbytes: int) -> str:
     if not c:
         return ""
     parts = ", ".join(f"{k}={v}" for k, v in c.items())
+    skipped = doc.get("skipped")
+    if isinstance(skipped, list) and skipped:
+        parts += f"; skipped list has {len(skipped)} entries, e.g. {json.dumps(skipped[:3])[:300]}"
     return f"{tool.name} reports {parts} (corpus: {nfiles} files, {nbytes} bytes)"
 
 

@@ -127,10 +127,8 @@ pub fn detect(ctx: &MatchContext<'_>) -> Option<Candidate> {
     let name = ctx
         .group("name")
         .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase());
-    if let Some(name) = &name {
-        if names_a_setting(name) {
-            return None;
-        }
+    if name.as_deref().is_some_and(names_a_setting) {
+        return None;
     }
     let min_len = if name.is_some() { 6 } else { 3 };
     if !is_plausible_secret(value, min_len) {
