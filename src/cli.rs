@@ -18,6 +18,15 @@ pub struct Cli {
 pub enum Command {
     /// Scan directories and files (default: the current directory).
     Scan(ScanArgs),
+    /// Scan git history: every blob reachable from all refs, each unique blob once.
+    Git(GitArgs),
+    /// Scan what will be committed: the blobs in the index (honours GIT_INDEX_FILE).
+    Staged(StagedArgs),
+    /// Published key sets.
+    Jwks {
+        #[command(subcommand)]
+        action: JwksAction,
+    },
     /// Record today's findings as a baseline (fingerprints only, never secrets).
     Baseline(BaselineArgs),
     /// List or self-check the rules.
@@ -27,6 +36,101 @@ pub enum Command {
         #[command(flatten)]
         rule_files: RuleFileArgs,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JwksAction {
+    /// Check the hygiene of a published JWKS (private members, weak or duplicate keys, pins).
+    Audit(JwksAuditArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct JwksAuditArgs {
+    /// A JWKS URL, an OIDC issuer URL, or a file.
+    #[arg(value_name = "URL|FILE")]
+    pub source: String,
+
+    /// Thumbprints (RFC 7638) of the keys that may be published; any other key is flagged.
+    #[arg(long = "pin", value_name = "THUMBPRINT")]
+    pub pins: Vec<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GitArgs {
+    /// The repository (work tree or bare).
+    #[arg(value_name = "REPO", default_value = ".")]
+    pub repo: PathBuf,
+
+    /// Only what commits in BASE..HEAD added (pull requests).
+    #[arg(long, value_name = "BASE..HEAD")]
+    pub range: Option<String>,
+
+    /// Also every object no ref reaches (forensics).
+    #[arg(long, conflicts_with = "range")]
+    pub all_objects: bool,
+
+    /// Skip blobs larger than this many bytes (suffixes K, M, G allowed).
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+
+    #[command(flatten)]
+    pub rule_files: RuleFileArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct StagedArgs {
+    /// The repository.
+    #[arg(value_name = "REPO", default_value = ".")]
+    pub repo: PathBuf,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+
+    #[command(flatten)]
+    pub rule_files: RuleFileArgs,
+}
+
+/// Verification sources and limits.
+#[derive(Debug, Args, Clone, Default)]
+pub struct VerifyArgs {
+    /// A JWKS to match private keys against: an https URL or a file (repeatable).
+    #[arg(long = "jwks", value_name = "URL|FILE")]
+    pub jwks: Vec<String>,
+
+    /// An OIDC issuer whose discovered jwks_uri is fetched (repeatable).
+    #[arg(long = "issuer", value_name = "URL")]
+    pub issuers: Vec<String>,
+
+    /// A JWT to test found HMAC secrets against (repeatable).
+    #[arg(long = "token", value_name = "JWT")]
+    pub tokens: Vec<String>,
+
+    /// A file of JWTs, one per line.
+    #[arg(long, value_name = "FILE")]
+    pub tokens_file: Option<PathBuf>,
+
+    /// Use no network at all.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Extra CA certificate (PEM) to trust for JWKS and discovery fetches.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +169,9 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub verify: VerifyArgs,
 
     #[command(flatten)]
     pub rule_files: RuleFileArgs,

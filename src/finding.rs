@@ -67,28 +67,7 @@ pub struct JwtInfo {
     pub exp: Option<i64>,
 }
 
-/// Outcome of verification (see `verify`). Detection alone leaves `unverified`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Verification {
-    pub status: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kid: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-impl Default for Verification {
-    fn default() -> Self {
-        Verification {
-            status: "unverified".to_string(),
-            kid: None,
-            source: None,
-            detail: None,
-        }
-    }
-}
+pub use crate::verify::Verification;
 
 /// One thing a detector recognised in one blob, before it is placed and grouped.
 #[derive(Clone, Debug)]
@@ -127,6 +106,12 @@ pub struct Location {
     pub commit: Option<String>,
     pub author: Option<String>,
     pub date: Option<String>,
+    /// Git blob id of the content, where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob: Option<String>,
+    /// In history scans: how many commits carry this blob at this path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commits: Option<u64>,
     /// The matcher rule that found it.
     #[serde(skip)]
     pub rule_id: String,

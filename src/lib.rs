@@ -14,3 +14,4 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod suppress;
+pub mod verify;

@@ -4,9 +4,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use keysweep::cli::{Cli, Command, RulesAction};
+use keysweep::cli::{Cli, Command, JwksAction, RulesAction};
 use keysweep::config::{self, Config};
-use keysweep::{app, scan};
+use keysweep::{app, scan, verify};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -22,7 +22,12 @@ fn main() -> ExitCode {
 /// Run a command; `Ok(true)` when something was found (or a check failed).
 fn run(cli: Cli) -> anyhow::Result<bool> {
     match cli.command {
-        Command::Scan(args) => app::scan(&Config::from_scan_args(&args)),
+        Command::Scan(args) => app::scan(&Config::from_scan_args(&args)?),
+        Command::Git(args) => app::history::git(&args),
+        Command::Staged(args) => app::history::staged(&args),
+        Command::Jwks {
+            action: JwksAction::Audit(args),
+        } => verify::audit::run(&args),
         Command::Baseline(args) => {
             let scan_args = keysweep::cli::ScanArgs {
                 paths: args.paths.clone(),
@@ -37,9 +42,10 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                     baseline: None,
                     color: keysweep::cli::ColorChoice::Never,
                 },
+                verify: keysweep::cli::VerifyArgs::default(),
                 rule_files: args.rule_files.clone(),
             };
-            let count = app::write_baseline(&Config::from_scan_args(&scan_args), &args.output)?;
+            let count = app::write_baseline(&Config::from_scan_args(&scan_args)?, &args.output)?;
             eprintln!(
                 "keysweep: baseline of {count} finding(s) written to {}",
                 args.output.display()

@@ -214,6 +214,71 @@ fn openssh_ecdsa_p521() {
     openssh_case("ecdsa", Some(521), "");
 }
 
+/// Length of the private scalar mpint in an unencrypted OpenSSH ECDSA private key (parsed here).
+fn openssh_ecdsa_scalar_len(private: &str) -> usize {
+    let body: String = pem_body_lines(private).concat();
+    let b = b64_decode(&body);
+    let magic = b"openssh-key-v1\0";
+    assert!(b.starts_with(magic));
+    let mut i = magic.len();
+    let mut string = |b: &[u8], i: &mut usize| -> Vec<u8> {
+        let n = u32::from_be_bytes(b[*i..*i + 4].try_into().expect("len")) as usize;
+        let v = b[*i + 4..*i + 4 + n].to_vec();
+        *i += 4 + n;
+        v
+    };
+    assert_eq!(string(&b, &mut i), b"none", "unencrypted key");
+    string(&b, &mut i); // kdf
+    string(&b, &mut i); // kdf options
+    i += 4; // number of keys
+    string(&b, &mut i); // public key
+    let private = string(&b, &mut i);
+    let mut j = 8; // two check ints
+    string(&private, &mut j); // key type
+    string(&private, &mut j); // curve
+    string(&private, &mut j); // public point
+    string(&private, &mut j).len()
+}
+
+/// Generates OpenSSH ECDSA keys until `want(scalar mpint length)` holds.
+fn gen_ssh_ecdsa_where(bits: u32, want: impl Fn(usize) -> bool, tries: usize) -> SshKey {
+    for _ in 0..tries {
+        let k = gen_ssh("ecdsa", Some(bits), "");
+        if want(openssh_ecdsa_scalar_len(&k.private)) {
+            return k;
+        }
+    }
+    panic!("no ECDSA P-{bits} key with the wanted scalar length in {tries} tries");
+}
+
+#[test]
+fn openssh_ecdsa_p521_short_and_full_length_scalars() {
+    // OpenSSH stores the private scalar as an mpint: without leading zero bytes. A P-521 scalar is
+    // shorter than 66 bytes in about a third of keys; both lengths must be found.
+    let short = gen_ssh_ecdsa_where(521, |n| n < 66, 64);
+    let full = gen_ssh_ecdsa_where(521, |n| n == 66, 64);
+    let t = Tree::new();
+    t.write("keys/short", &short.private);
+    t.write("keys/full", &full.private);
+    let s = t.scan(&[]);
+    s.assert_exit(1);
+    s.assert_count(2);
+    assert_key_finding(&s, &short.public, false, &[loc_col("keys/short", 1, 1)]);
+    assert_key_finding(&s, &full.public, false, &[loc_col("keys/full", 1, 1)]);
+}
+
+#[test]
+fn openssh_ecdsa_p256_short_scalar() {
+    // A P-256 scalar below 2^248 (1 key in 256) is a 31-byte mpint.
+    let short = gen_ssh_ecdsa_where(256, |n| n < 32, 4000);
+    let t = Tree::new();
+    t.write("keys/id_ecdsa", &short.private);
+    let s = t.scan(&[]);
+    s.assert_exit(1);
+    s.assert_count(1);
+    assert_key_finding(&s, &short.public, false, &[loc_col("keys/id_ecdsa", 1, 1)]);
+}
+
 #[test]
 fn openssh_ed25519() {
     openssh_case("ed25519", None, "");
@@ -927,5 +992,53 @@ fn same_hmac_secret_in_two_files_is_one_finding() {
             loc_of(".env", &env, &v),
             loc_of("src/main/resources/application.properties", &props, &v),
         ],
+    );
+}
+
+#[test]
+fn pem_with_crlf_line_endings() {
+    let key = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
+    let crlf = key.pem.replace('\n', "\r\n");
+    let text = format!("# checked in from a Windows machine\r\n{crlf}");
+    let t = Tree::new();
+    t.write("win/signing.pem", &text);
+    let s = t.scan(&[]);
+    s.assert_exit(1);
+    s.assert_count(1);
+    assert_key_finding(&s, &key.public, false, &[loc_col("win/signing.pem", 2, 1)]);
+}
+
+#[test]
+fn jwt_in_json_response_fixture() {
+    let signer = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
+    // ES256 signatures are r||s; openssl gives DER, but the detector only parses header/claims.
+    let token = make_jwt(
+        &json!({"alg":"ES256","kid":"ec-7"}),
+        &json!({"iss":"https://login.example.org","sub":"svc-batch","exp":2000000000}),
+        |input| {
+            let _ = &signer;
+            let mut sig = sha256(input).to_vec();
+            sig.extend_from_slice(&sha256(&sig));
+            sig
+        },
+    );
+    let text = format!(
+        "{{\n  \"token_type\": \"Bearer\",\n  \"expires_in\": 3600,\n  \"access_token\": \"{token}\"\n}}\n"
+    );
+    let t = Tree::new();
+    t.write("test/fixtures/token-response.json", &text);
+    let s = t.scan(&[]);
+    s.assert_exit(1);
+    s.assert_count(1);
+    let f = s.one_with_rule("jwt/token");
+    let j = &f["jwt"];
+    assert_eq!(j["alg"], "ES256", "jwt: {j}");
+    assert_eq!(j["kid"], "ec-7", "jwt: {j}");
+    assert_eq!(j["iss"], "https://login.example.org", "jwt: {j}");
+    assert_eq!(j["exp"], 2000000000, "jwt: {j}");
+    assert_locations(
+        &s,
+        f,
+        &[loc_of("test/fixtures/token-response.json", &text, &token)],
     );
 }

@@ -184,7 +184,10 @@ pub fn from_sec1_der(der: &[u8], curve_hint: Option<&'static str>) -> Result<Pub
             .or_else(|| curve_for_scalar_len(key.private_key.len()))
             .ok_or(KeyError::Malformed("SEC1"))?,
     };
-    if let Some(public) = key.public_key.and_then(|point| PublicKey::ec_from_point(crv, point)) {
+    if let Some(public) = key
+        .public_key
+        .and_then(|point| PublicKey::ec_from_point(crv, point))
+    {
         return Ok(public);
     }
     derive_ec_public(crv, key.private_key)

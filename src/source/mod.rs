@@ -16,6 +16,10 @@ pub struct Origin {
     pub commit: Option<String>,
     pub author: Option<String>,
     pub date: Option<String>,
+    /// Git blob id of the content, where known.
+    pub blob: Option<String>,
+    /// In history scans: how many commits carry this blob at this path.
+    pub commits: Option<u64>,
 }
 
 /// A candidate placed in its blob.
@@ -49,6 +53,8 @@ pub fn locate(bytes: &[u8], candidates: Vec<Candidate>, origin: &Origin, out: &m
             commit: origin.commit.clone(),
             author: origin.author.clone(),
             date: origin.date.clone(),
+            blob: origin.blob.clone(),
+            commits: origin.commits,
             rule_id: candidate.rule_id.clone(),
             allowed,
         };

@@ -1,5 +1,7 @@
-//! Orchestrating a run: sources → scanner → findings → suppression → report. The only place
-//! that starts threads (through the walker).
+//! Orchestrating a run: sources → scanner → findings → verification → suppression → report.
+//! The only place that starts threads (through the walker, or `history` for git).
+
+pub mod history;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -9,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 
-use crate::config::Config;
+use crate::config::{Config, RunSettings};
 use crate::detect::container;
 use crate::finding::{Finding, Skipped, Stats, fingerprint};
 use crate::report::{self, ScanReport};
@@ -35,22 +37,42 @@ pub fn load_rules(files: &[PathBuf]) -> anyhow::Result<RuleSet> {
 
 /// Run `keysweep scan`; returns whether anything was found.
 pub fn scan(config: &Config) -> anyhow::Result<bool> {
-    let rules = load_rules(&config.rule_files)?;
-    let baseline = config.baseline.as_deref().map(Baseline::read).transpose()?;
+    let rules = load_rules(&config.run.rule_files)?;
     let started = Instant::now();
     let outcome = scan_paths(&rules, &config.paths, &config.fs)?;
-    let findings = suppress::apply(group(outcome.located, &rules), baseline.as_ref());
+    finish(outcome, &rules, &config.run, "full", started)
+}
+
+/// The common end of every scanning command: group, verify, suppress, count, render.
+/// Returns whether any finding is left.
+pub fn finish(
+    outcome: ScanOutcome,
+    rules: &RuleSet,
+    settings: &RunSettings,
+    mode: &'static str,
+    started: Instant,
+) -> anyhow::Result<bool> {
+    let baseline = settings
+        .baseline
+        .as_deref()
+        .map(Baseline::read)
+        .transpose()?;
+    let mut findings = group(outcome.located, rules);
+    crate::verify::verify(&mut findings, &settings.verify);
+    let findings = suppress::apply(findings, baseline.as_ref());
     let mut stats = outcome.stats;
     stats.elapsed_ms = started.elapsed().as_millis() as u64;
     stats.findings = findings.len() as u64;
     stats.locations = findings.iter().map(|f| f.locations.len() as u64).sum();
     let found = !findings.is_empty();
+    let mut skipped = outcome.skipped;
+    skipped.sort();
     let report = ScanReport {
         findings,
-        skipped: outcome.skipped,
+        skipped,
         stats,
-        rules: &rules,
-        mode: "full",
+        rules,
+        mode,
     };
     for skipped in &report.skipped {
         eprintln!(
@@ -58,13 +80,13 @@ pub fn scan(config: &Config) -> anyhow::Result<bool> {
             skipped.path, skipped.reason
         );
     }
-    emit(&report, config)?;
+    emit(&report, settings)?;
     Ok(found)
 }
 
 /// Run `keysweep baseline`: scan and write the fingerprints of everything found.
 pub fn write_baseline(config: &Config, output: &std::path::Path) -> anyhow::Result<usize> {
-    let rules = load_rules(&config.rule_files)?;
+    let rules = load_rules(&config.run.rule_files)?;
     let outcome = scan_paths(&rules, &config.paths, &config.fs)?;
     let findings = suppress::apply(group(outcome.located, &rules), None);
     let baseline = Baseline::from_findings(&findings);
@@ -74,18 +96,19 @@ pub fn write_baseline(config: &Config, output: &std::path::Path) -> anyhow::Resu
     Ok(findings.len())
 }
 
-fn emit(report: &ScanReport<'_>, config: &Config) -> anyhow::Result<()> {
-    let result = match &config.output {
+/// Write a report where the settings say.
+pub fn emit(report: &ScanReport<'_>, settings: &RunSettings) -> anyhow::Result<()> {
+    let result = match &settings.output {
         Some(path) => {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
             let mut writer = std::io::BufWriter::new(file);
-            report::write(report, &config.render, &mut writer).and_then(|()| writer.flush())
+            report::write(report, &settings.render, &mut writer).and_then(|()| writer.flush())
         }
         None => {
             let stdout = std::io::stdout();
             let mut writer = std::io::BufWriter::new(stdout.lock());
-            report::write(report, &config.render, &mut writer).and_then(|()| writer.flush())
+            report::write(report, &settings.render, &mut writer).and_then(|()| writer.flush())
         }
     };
     match result {
