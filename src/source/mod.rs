@@ -2,6 +2,8 @@
 //! findings; `locate` turns a byte span into a 1-based line and column.
 
 pub mod fs;
+pub mod git;
+pub mod staged;
 
 use crate::finding::{Candidate, Location};
 use crate::suppress;

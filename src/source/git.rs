@@ -1,0 +1,1 @@
+//! Git history as unique blobs, with provenance (see the git issue).
