@@ -56,13 +56,6 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "redacted",
     "todo",
     "fixme",
-    "<",
-    ">",
-    "${",
-    "{{",
-    "}}",
-    "$(",
-    "%(",
     "secret_here",
     "goes_here",
     "goes-here",
@@ -117,10 +110,35 @@ fn is_config_file(path: &str) -> bool {
     ) || !name.contains('.')
 }
 
+/// Calls whose string argument names a setting or variable rather than holding the secret
+/// (`os.Getenv("JWT_SECRET")`, `ENV.fetch("X")`, `viper.GetString("jwt.secret")`), lowercased.
+const LOOKUP_CALLS: &[&str] = &[
+    "getenv(",
+    "lookupenv(",
+    "environ[",
+    "environ.get(",
+    "env[",
+    "env(",
+    "env.fetch(",
+    "getproperty(",
+    "getstring(",
+    "get(",
+    "getvalue(",
+    "getsection(",
+    "config(",
+    "setting(",
+    "process.env[",
+    "secrets[",
+    "params[",
+];
+
 /// Report a literal signing secret unless it is a placeholder or an indirection.
 pub fn detect(ctx: &MatchContext<'_>) -> Option<Candidate> {
     let bare = ctx.group("bare").is_some();
     if bare && !is_config_file(ctx.path) {
+        return None;
+    }
+    if !bare && is_lookup_argument(ctx.blob, ctx.secret_start) {
         return None;
     }
     let value = std::str::from_utf8(ctx.secret()).ok()?.trim();
@@ -149,6 +167,18 @@ pub fn detect(ctx: &MatchContext<'_>) -> Option<Candidate> {
     candidate.start = ctx.secret_start;
     candidate.end = ctx.secret_end;
     Some(candidate)
+}
+
+/// Whether the string literal starting at `secret_start` (just after its opening quote) is the
+/// argument of an environment or configuration lookup.
+fn is_lookup_argument(blob: &[u8], secret_start: usize) -> bool {
+    let before = &blob[secret_start.saturating_sub(40)..secret_start.saturating_sub(1)];
+    let text: String = String::from_utf8_lossy(before)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    LOOKUP_CALLS.iter().any(|call| text.ends_with(call))
 }
 
 fn names_a_setting(name: &str) -> bool {
@@ -253,6 +283,16 @@ mod tests {
         assert!(!names_a_setting("jwtsecret"));
         assert!(names_a_setting("jwtsecretfile"));
         assert!(!names_a_setting("secret_key_base"));
+    }
+
+    #[test]
+    fn lookups_are_not_secrets() {
+        let line = br#"t.SignedString([]byte(os.Getenv("JWT_SECRET")))"#;
+        let at = line.iter().position(|&b| b == b'"').unwrap() + 1;
+        assert!(is_lookup_argument(line, at));
+        let line = br#"t.SignedString([]byte("literal-secret"))"#;
+        let at = line.iter().position(|&b| b == b'"').unwrap() + 1;
+        assert!(!is_lookup_argument(line, at));
     }
 
     #[test]

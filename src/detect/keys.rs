@@ -14,6 +14,8 @@ const OID_RSA: &str = "1.2.840.113549.1.1.1";
 const OID_RSA_PSS: &str = "1.2.840.113549.1.1.10";
 const OID_EC: &str = "1.2.840.10045.2.1";
 const OID_ED25519: &str = "1.3.101.112";
+/// DSA (`id-dsa`).
+pub const OID_DSA: &str = "1.2.840.10040.4.1";
 const OID_P256: &str = "1.2.840.10045.3.1.7";
 const OID_P384: &str = "1.3.132.0.34";
 const OID_P521: &str = "1.3.132.0.35";
@@ -270,6 +272,12 @@ pub fn from_pkcs8_der(der: &[u8]) -> Result<PublicKey, KeyError> {
         }
         other => Err(KeyError::Unsupported(other.to_string())),
     }
+}
+
+/// The algorithm OID of a PKCS#8 `PrivateKeyInfo`, whatever the algorithm.
+pub fn pkcs8_algorithm(der: &[u8]) -> Option<String> {
+    let info = pkcs8::PrivateKeyInfo::from_der(der).ok()?;
+    Some(info.algorithm.oid.to_string())
 }
 
 /// Try every DER private-key structure keysweep knows.

@@ -120,6 +120,9 @@ fn parse_labelled(label: &str, der: &[u8], encrypted_legacy: bool) -> Option<Par
                 &pem_format(structure),
                 false,
             )),
+            Err(_) if keys::pkcs8_algorithm(der).as_deref() == Some(keys::OID_DSA) => Some(
+                ParsedKey::opaque("private-key/dsa", "DSA", "pem-pkcs8", false),
+            ),
             Err(_) => (der.len() >= 128 && looks_like_der(der)).then(|| {
                 ParsedKey::opaque("private-key/other", "unknown", "pem", encrypted_legacy)
             }),
@@ -127,14 +130,40 @@ fn parse_labelled(label: &str, der: &[u8], encrypted_legacy: bool) -> Option<Par
     }
 }
 
-fn parse_openssh(der: &[u8]) -> Option<ParsedKey> {
-    let key = ssh_key::PrivateKey::from_bytes(der).ok()?;
-    let public = keys::from_ssh_key_data(key.public_key().key_data()).ok()?;
-    Some(ParsedKey::from_public(
-        public,
-        "openssh",
-        key.is_encrypted(),
-    ))
+/// `openssh-key-v1`: the public key blob is stored in clear before the (possibly encrypted)
+/// private section, so it is read directly; the private section is not parsed (OpenSSH stores
+/// ECDSA scalars without leading zeros, which stricter parsers reject).
+fn parse_openssh(data: &[u8]) -> Option<ParsedKey> {
+    let mut reader = SshReader(data.strip_prefix(b"openssh-key-v1\0")?);
+    let cipher = reader.string()?;
+    let _kdf_name = reader.string()?;
+    let _kdf_options = reader.string()?;
+    let key_count = reader.u32()?;
+    if key_count == 0 {
+        return None;
+    }
+    let public_blob = reader.string()?;
+    let ssh_public = ssh_key::PublicKey::from_bytes(public_blob).ok()?;
+    let public = keys::from_ssh_key_data(ssh_public.key_data()).ok()?;
+    Some(ParsedKey::from_public(public, "openssh", cipher != b"none"))
+}
+
+/// Reads SSH wire-format fields (RFC 4251 §5).
+struct SshReader<'a>(&'a [u8]);
+
+impl<'a> SshReader<'a> {
+    fn u32(&mut self) -> Option<u32> {
+        let (head, rest) = self.0.split_first_chunk::<4>()?;
+        self.0 = rest;
+        Some(u32::from_be_bytes(*head))
+    }
+
+    fn string(&mut self) -> Option<&'a [u8]> {
+        let len = self.u32()? as usize;
+        let value = self.0.get(..len)?;
+        self.0 = &self.0[len..];
+        Some(value)
+    }
 }
 
 /// A DER SEQUENCE with a plausible length.

@@ -176,7 +176,7 @@ mod tests {
         assert_eq!(windows, vec![(4, 15), (16, 27)]);
         let mut hits = vec![(8, 11), (20, 23)];
         let windows = merge_windows(text, &mut hits, 0, 6);
-        assert_eq!(windows, vec![(4, 27)]);
+        assert_eq!(windows, vec![(4, 31)]);
     }
 
     #[test]

@@ -199,9 +199,13 @@ impl<H: FileHandler> Visitor<'_, H> {
     }
 
     fn skip(&mut self, path: &Path, reason: &str) {
-        let path = self
-            .display_path(path)
-            .unwrap_or_else(|| to_slash(&path.to_string_lossy()));
+        let path = self.display_path(path).unwrap_or_else(|| {
+            let relative = self
+                .root
+                .and_then(|root| path.strip_prefix(root).ok())
+                .unwrap_or(path);
+            to_slash(&relative.to_string_lossy())
+        });
         self.handler.handle(FsEvent::Skipped(Skipped {
             path,
             reason: reason.to_string(),
