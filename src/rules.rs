@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Deserialize;
 
 use crate::finding::Severity;
@@ -148,7 +148,7 @@ impl Rule {
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub kinds: Vec<KindSpec>,
-    /// aho-corasick automaton over every rule's keywords (ASCII case-insensitive).
+    /// aho-corasick automaton over every rule's keywords (see `build_prefilter`).
     pub prefilter: AhoCorasick,
     /// For each prefilter pattern, the rules it belongs to.
     pub keyword_rules: Vec<Vec<usize>>,
@@ -288,26 +288,82 @@ fn secret_groups(regex: &regex::bytes::Regex) -> Vec<usize> {
     named.into_iter().map(|(_, i)| i).collect()
 }
 
+/// The case forms a keyword is searched in: as written, and for all-lowercase keywords also
+/// UPPERCASE and Capitalized (`jwt` → `JWT`, `Jwt`), which covers snake, SCREAMING and camel case.
+fn keyword_variants(keyword: &str) -> Vec<String> {
+    let mut variants = vec![keyword.to_string()];
+    if keyword.chars().any(|c| c.is_ascii_lowercase())
+        && !keyword.chars().any(|c| c.is_ascii_uppercase())
+    {
+        variants.push(keyword.to_ascii_uppercase());
+        let mut chars = keyword.chars();
+        if let Some(first) = chars.next() {
+            variants.push(first.to_ascii_uppercase().to_string() + chars.as_str());
+        }
+    }
+    variants.dedup();
+    variants
+}
+
+/// Build one case-sensitive, leftmost-first automaton (small enough for aho-corasick's SIMD
+/// "Teddy" search). A keyword that contains another keyword is dropped and its rules are
+/// triggered by the shorter one: windows are whole lines, so the rule's regex still runs where
+/// the longer keyword is, and no hit is hidden by a non-overlapping search.
 fn build_prefilter(rules: &[Rule]) -> Result<(AhoCorasick, Vec<Vec<usize>>), RuleError> {
-    let mut patterns: Vec<String> = Vec::new();
-    let mut owners: Vec<Vec<usize>> = Vec::new();
+    let mut owners: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (index, rule) in rules.iter().enumerate() {
         for keyword in &rule.spec.keywords {
-            let lower = keyword.to_ascii_lowercase();
-            match patterns.iter().position(|p| *p == lower) {
-                Some(existing) => owners[existing].push(index),
-                None => {
-                    patterns.push(lower);
-                    owners.push(vec![index]);
-                }
+            for variant in keyword_variants(keyword) {
+                owners.entry(variant).or_default().push(index);
             }
         }
     }
+    let mut by_length: Vec<(String, Vec<usize>)> = owners.into_iter().collect();
+    by_length.sort_by(|a, b| (a.0.len(), &a.0).cmp(&(b.0.len(), &b.0)));
+    let mut patterns: Vec<String> = Vec::new();
+    let mut pattern_rules: Vec<Vec<usize>> = Vec::new();
+    for (pattern, rule_indexes) in by_length {
+        match patterns
+            .iter()
+            .position(|shorter| pattern.contains(shorter.as_str()))
+        {
+            Some(shorter) => pattern_rules[shorter].extend(rule_indexes),
+            None => {
+                patterns.push(pattern);
+                pattern_rules.push(rule_indexes);
+            }
+        }
+    }
+    for indexes in &mut pattern_rules {
+        indexes.sort_unstable();
+        indexes.dedup();
+    }
     let automaton = AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::DFA))
+        .match_kind(MatchKind::LeftmostFirst)
         .build(&patterns)
         .map_err(|e| RuleError::Prefilter(e.to_string()))?;
-    Ok((automaton, owners))
+    Ok((automaton, pattern_rules))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyword_case_forms() {
+        assert_eq!(keyword_variants("jwt"), vec!["jwt", "JWT", "Jwt"]);
+        assert_eq!(keyword_variants("eyJ"), vec!["eyJ"]);
+        assert_eq!(keyword_variants("PRIVATE KEY"), vec!["PRIVATE KEY"]);
+    }
+
+    #[test]
+    fn longer_keywords_fold_into_shorter_ones() {
+        let rules = RuleSet::builtin().expect("rules");
+        let patterns = rules.prefilter.patterns_len();
+        assert_eq!(patterns, rules.keyword_rules.len());
+        assert!(
+            patterns <= 64,
+            "{patterns} prefilter patterns: too many for the SIMD search"
+        );
+    }
 }

@@ -91,7 +91,7 @@ impl<'r> Scanner<'r> {
     /// Keyword hits per rule: (start, end) byte offsets.
     fn collect_hits(&self, bytes: &[u8]) -> Vec<Vec<(usize, usize)>> {
         let mut hits = vec![Vec::new(); self.rules.rules.len()];
-        for m in self.rules.prefilter.find_overlapping_iter(bytes) {
+        for m in self.rules.prefilter.find_iter(bytes) {
             for &rule_index in &self.rules.keyword_rules[m.pattern().as_usize()] {
                 hits[rule_index].push((m.start(), m.end()));
             }
