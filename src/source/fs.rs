@@ -11,6 +11,8 @@ use crate::finding::Skipped;
 
 /// Bytes sniffed for a NUL to call a file binary.
 const BINARY_SNIFF_BYTES: usize = 8 * 1024;
+/// Initial (and retained) size of each walker thread's read buffer.
+const READ_BUFFER_CAPACITY: usize = 1 << 20;
 /// Files at least this large are memory-mapped instead of read.
 const MMAP_THRESHOLD: u64 = 16 * 1024 * 1024;
 
@@ -93,7 +95,7 @@ where
             handler: (self.make_handler)(),
             root: self.root,
             max_file_size: self.max_file_size,
-            buffer: Vec::with_capacity(64 * 1024),
+            buffer: Vec::with_capacity(READ_BUFFER_CAPACITY),
         })
     }
 }
@@ -172,30 +174,30 @@ impl<H: FileHandler> Visitor<'_, H> {
         });
     }
 
+    /// Read a file with as few system calls as a plain read: files under the mapping threshold
+    /// are read whole into the thread's buffer (no `stat`); larger ones are checked against
+    /// `--max-file-size` and memory-mapped.
     fn read(&mut self, path: &Path) -> std::io::Result<Content> {
-        let mut file = File::open(path)?;
+        let file = File::open(path)?;
+        self.buffer.clear();
+        let read = (&file).take(MMAP_THRESHOLD).read_to_end(&mut self.buffer)?;
+        if (read as u64) < MMAP_THRESHOLD {
+            if read as u64 > self.max_file_size {
+                return Ok(Content::TooLarge(read as u64));
+            }
+            let binary = is_binary(&self.buffer);
+            return Ok(Content::Buffer { binary });
+        }
+        self.buffer.clear();
+        self.buffer.shrink_to(READ_BUFFER_CAPACITY);
         let size = file.metadata()?.len();
         if size > self.max_file_size {
             return Ok(Content::TooLarge(size));
         }
-        if size >= MMAP_THRESHOLD {
-            // SAFETY: the map is read-only and dropped before the visitor moves on; a file
-            // truncated underneath us can fault, which is the accepted cost of mapping.
-            let map = unsafe { memmap2::Mmap::map(&file)? };
-            return Ok(Content::Mapped(map));
-        }
-        self.buffer.clear();
-        self.buffer.reserve(size as usize + 1);
-        let sniffed = (&mut file)
-            .take(BINARY_SNIFF_BYTES as u64)
-            .read_to_end(&mut self.buffer)?;
-        if is_binary(&self.buffer[..sniffed]) {
-            // Key containers are small; read the rest only for them (decided by the caller).
-            file.read_to_end(&mut self.buffer)?;
-            return Ok(Content::Buffer { binary: true });
-        }
-        file.read_to_end(&mut self.buffer)?;
-        Ok(Content::Buffer { binary: false })
+        // SAFETY: the map is read-only and dropped before the visitor moves on; a file
+        // truncated underneath us can fault, which is the accepted cost of mapping.
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        Ok(Content::Mapped(map))
     }
 
     fn skip(&mut self, path: &Path, reason: &str) {
