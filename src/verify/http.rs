@@ -239,8 +239,7 @@ impl Target {
 /// Whether a URL host names this machine: `localhost`, 127.0.0.0/8 or ::1.
 pub fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost")
-    {
+    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
         return true;
     }
     host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
@@ -273,10 +272,9 @@ fn describe(error: &ureq::Error, limits: &Limits) -> String {
         }
         ureq::Error::HostNotFound => "host not found".to_string(),
         ureq::Error::ConnectionFailed => "connection failed".to_string(),
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => format!(
-            "timed out (total timeout {} s)",
-            limits.total.as_secs_f32()
-        ),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            format!("timed out (total timeout {} s)", limits.total.as_secs_f32())
+        }
         ureq::Error::Rustls(tls) => format!("TLS error: {tls}"),
         other => other.to_string(),
     }
@@ -288,7 +286,14 @@ mod tests {
 
     #[test]
     fn loopback_hosts() {
-        for host in ["localhost", "127.0.0.1", "127.8.9.10", "[::1]", "::1", "a.localhost"] {
+        for host in [
+            "localhost",
+            "127.0.0.1",
+            "127.8.9.10",
+            "[::1]",
+            "::1",
+            "a.localhost",
+        ] {
             assert!(is_loopback(host), "{host}");
         }
         for host in ["example.com", "10.0.0.1", "[::2]", "localhost.example.com"] {
