@@ -128,7 +128,8 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub offline: bool,
 
-    /// Extra CA certificate (PEM) to trust for JWKS and discovery fetches.
+    /// CA certificates (PEM) to trust for JWKS and discovery fetches. Like curl's --cacert, this
+    /// replaces the bundled public roots: list every CA the configured URLs need.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
 }
