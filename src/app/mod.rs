@@ -59,6 +59,7 @@ pub fn finish(
         .transpose()?;
     let mut findings = group(outcome.located, rules);
     crate::verify::verify(&mut findings, &settings.verify);
+    sort_by_urgency(&mut findings);
     let findings = suppress::apply(findings, baseline.as_ref());
     let mut stats = outcome.stats;
     stats.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -82,6 +83,13 @@ pub fn finish(
     }
     emit(&report, settings)?;
     Ok(found)
+}
+
+/// Proven-live secrets first, then by severity, then by first location (stable and
+/// deterministic: grouping already ordered findings by location).
+fn sort_by_urgency(findings: &mut [Finding]) {
+    let proven = |f: &Finding| matches!(f.verification.status.as_str(), "live" | "signs-token");
+    findings.sort_by_key(|f| (std::cmp::Reverse(proven(f)), std::cmp::Reverse(f.severity)));
 }
 
 /// Run `keysweep baseline`: scan and write the fingerprints of everything found.

@@ -206,7 +206,7 @@ pub fn is_plausible_secret(value: &str, min_len: usize) -> bool {
     {
         return false;
     }
-    if is_reference(&lower) {
+    if is_reference(value) {
         return false;
     }
     let first = value.chars().next().unwrap_or(' ');
@@ -219,8 +219,9 @@ pub fn is_plausible_secret(value: &str, min_len: usize) -> bool {
     true
 }
 
-/// Environment and configuration references, paths and URLs.
-fn is_reference(lower: &str) -> bool {
+/// Environment and configuration references, paths and URLs. Random secrets may start with
+/// `$`, `%`, `@` or `/`, so those count only in the shapes references take.
+fn is_reference(value: &str) -> bool {
     const PREFIXES: &[&str] = &[
         "process.env",
         "os.environ",
@@ -239,15 +240,35 @@ fn is_reference(lower: &str) -> bool {
         "file:",
         "http://",
         "https://",
-        "/",
-        "./",
-        "../",
-        "~/",
-        "$",
-        "%",
-        "@",
+        "{{",
     ];
-    PREFIXES.iter().any(|p| lower.starts_with(p))
+    let lower = value.to_ascii_lowercase();
+    if PREFIXES.iter().any(|p| lower.starts_with(p)) {
+        return true;
+    }
+    let mut chars = value.chars();
+    let (first, second) = (chars.next().unwrap_or(' '), chars.next().unwrap_or(' '));
+    let identifier_start = |c: char| c.is_ascii_alphabetic() || c == '_';
+    match first {
+        '$' => identifier_start(second) || second == '{' || second == '(',
+        '%' => {
+            (identifier_start(second) && value.ends_with('%'))
+                || (second == '(' && value.contains(")s"))
+        }
+        '@' => identifier_start(second) && value.ends_with('@') && value.len() > 2,
+        '<' => value.ends_with('>'),
+        '/' | '.' | '~' => {
+            let path_like = value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-'));
+            path_like
+                && (value.starts_with('/')
+                    || value.starts_with("./")
+                    || value.starts_with("../")
+                    || value.starts_with("~/"))
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -269,7 +290,24 @@ mod tests {
         ] {
             assert!(!is_plausible_secret(value, 3), "{value}");
         }
-        for value in ["b3ce9f0a8d7c", "s3cr3t-signing-key", "secret"] {
+        for value in [
+            "${JWT}",
+            "$JWT_SECRET",
+            "%SECRET%",
+            "@jwt.secret@",
+            "/run/secrets/jwt",
+            "<key>",
+        ] {
+            assert!(!is_plausible_secret(value, 3), "{value}");
+        }
+        for value in [
+            "b3ce9f0a8d7c",
+            "s3cr3t-signing-key",
+            "secret",
+            "@x7#k$2m!q9v",
+            "$9f8e7d6c",
+            "/a+b/c==",
+        ] {
             assert!(is_plausible_secret(value, 3), "{value}");
         }
     }
