@@ -738,3 +738,37 @@ fn scan_of_a_work_tree_reads_only_the_files() {
     );
     assert_eq!(scan(&repo.dir, &[]).paths(), vec!["old.pem"]);
 }
+
+#[test]
+fn file_and_history_findings_carry_the_same_git_blob_id() {
+    let tmp = TempDir::new().unwrap();
+    let mut repo = Repo::init(&tmp.path().join("r"));
+    let key = gen_key(tmp.path(), "k.pem");
+    repo.write("deploy/k.pem", &key);
+    repo.commit("key");
+    let expected = String::from_utf8(
+        repo.command(&["hash-object", "deploy/k.pem"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    let out = keysweep(
+        &["scan", repo.dir.to_str().unwrap(), "--format", "json"],
+        None,
+    );
+    let files: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file_location = &files["findings"][0]["locations"][0];
+    assert_eq!(file_location["blob"], Value::String(expected.clone()));
+    let history = scan(&repo.dir, &[]);
+    assert_eq!(
+        location_at(&history, "deploy/k.pem")["blob"],
+        Value::String(expected)
+    );
+    assert_eq!(
+        files["findings"][0]["fingerprint"],
+        history.findings()[0]["fingerprint"]
+    );
+}

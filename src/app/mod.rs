@@ -179,6 +179,7 @@ impl FileHandler for FileScanner<'_> {
                     let origin = Origin {
                         source: "file",
                         path: path.to_string(),
+                        blob: git_blob_id(bytes),
                         ..Origin::default()
                     };
                     let candidates = std::mem::take(&mut self.candidates);
@@ -192,6 +193,14 @@ impl FileHandler for FileScanner<'_> {
             }
         }
     }
+}
+
+/// Git's blob id for file content, so files and history findings can be matched. Computed only
+/// for files with findings (hashing every file would cost throughput).
+fn git_blob_id(bytes: &[u8]) -> Option<String> {
+    gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, bytes)
+        .ok()
+        .map(|id| id.to_string())
 }
 
 impl Drop for FileScanner<'_> {

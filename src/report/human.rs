@@ -113,16 +113,26 @@ fn write_finding(
     writeln!(out, "  status:      {status}")?;
     writeln!(out, "  fingerprint: {}", finding.fingerprint)?;
     for location in &finding.locations {
-        let mut line = format!("{}:{}:{}", location.path, location.line, location.column);
-        if let Some(commit) = &location.commit {
-            line.push_str(&format!(" @ {}", &commit[..commit.len().min(12)]));
-        }
+        let line = format!("{}:{}:{}", location.path, location.line, location.column);
         writeln!(
             out,
             "  at {} ({})",
             palette.paint("36", &line),
             location.format
         )?;
+        if let Some(commit) = &location.commit {
+            let mut provenance = format!("introduced in {}", &commit[..commit.len().min(12)]);
+            if let Some(author) = &location.author {
+                provenance.push_str(&format!(" by {author}"));
+            }
+            if let Some(date) = &location.date {
+                provenance.push_str(&format!(" on {date}"));
+            }
+            if let Some(commits) = location.commits.filter(|&n| n > 1) {
+                provenance.push_str(&format!(", present in {commits} commits"));
+            }
+            writeln!(out, "     {provenance}")?;
+        }
     }
     writeln!(out)
 }
