@@ -664,3 +664,87 @@ fn json_document_shape() {
         assert!(l[k].as_u64().is_some_and(|v| v >= 1), "location.{k}: {l}");
     }
 }
+
+/// Human output is coloured on a terminal (run under `script`, which gives the binary a pty) and
+/// plain when piped or with NO_COLOR.
+#[test]
+fn human_output_is_coloured_only_on_a_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join(".env"),
+        "JWT_SECRET=9f8e7d6c5b4a39281706f5e4d3c2b1a0\n",
+    )
+    .expect("write");
+    let binary = env!("CARGO_BIN_EXE_keysweep");
+    let command = format!("'{binary}' scan '{}'", dir.path().display());
+    let on_terminal = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("`script` (util-linux) runs the binary on a pty");
+    let text = String::from_utf8_lossy(&on_terminal.stdout);
+    assert!(text.contains("\x1b["), "no colour on a terminal: {text:?}");
+    assert!(text.contains("HMAC / JWT signing secret"), "{text:?}");
+    let piped = std::process::Command::new(binary)
+        .args(["scan", dir.path().to_str().expect("utf-8 temp path")])
+        .output()
+        .expect("run keysweep");
+    let text = String::from_utf8_lossy(&piped.stdout);
+    assert_eq!(piped.status.code(), Some(1));
+    assert!(!text.contains('\x1b'), "colour in piped output: {text:?}");
+    let no_color = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run script");
+    assert!(!String::from_utf8_lossy(&no_color.stdout).contains("\x1b["));
+}
+
+/// Files over --max-file-size are listed in `skipped` and the rest of the tree is still scanned.
+#[test]
+fn files_over_the_size_cap_are_skipped_and_listed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("big.env"),
+        format!(
+            "{}\nJWT_SECRET=0a1b2c3d4e5f60718293a4b5c6d7e8f9\n",
+            "x".repeat(4096)
+        ),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("small.env"),
+        "JWT_SECRET=9f8e7d6c5b4a39281706f5e4d3c2b1a0\n",
+    )
+    .expect("write");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_keysweep"))
+        .args([
+            "scan",
+            dir.path().to_str().expect("utf-8"),
+            "--format",
+            "json",
+            "--max-file-size",
+            "1K",
+        ])
+        .output()
+        .expect("run keysweep");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(output.status.code(), Some(1));
+    let skipped = report["skipped"].as_array().expect("skipped");
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0]["path"], "big.env");
+    assert!(
+        skipped[0]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("--max-file-size")
+    );
+    let paths: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .flat_map(|f| f["locations"].as_array().expect("locations"))
+        .map(|l| l["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(paths, vec!["small.env"]);
+}
