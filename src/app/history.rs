@@ -14,15 +14,39 @@ use crate::scan::Scanner;
 use crate::source::git::{self, BlobHandler, History, IdSet, Selection};
 use crate::source::{Origin, locate, staged as staged_source};
 
-/// Peak and current resident memory, for `KEYSWEEP_TIMING` output.
+/// Peak and current resident memory, for `KEYSWEEP_TIMING` output: the kernel's peak, the
+/// current figures, and the peak anonymous (heap) memory since the last call, sampled every
+/// 50 ms by [`sample_memory`].
 fn memory() -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
+    let mut out: Vec<String> = status
         .lines()
         .filter(|l| l.starts_with("VmHWM") || l.starts_with("RssAnon") || l.starts_with("RssFile"))
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect();
+    let peak = PEAK_ANON_KB.swap(0, std::sync::atomic::Ordering::Relaxed);
+    out.push(format!("peak RssAnon since last: {peak} kB"));
+    out.join(", ")
+}
+
+static PEAK_ANON_KB: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Sample RssAnon every 50 ms into [`PEAK_ANON_KB`] (a detached thread, for timing output).
+fn sample_memory() {
+    std::thread::spawn(|| {
+        loop {
+            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            if let Some(kb) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("RssAnon:"))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                PEAK_ANON_KB.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    });
 }
 
 /// Bytes sniffed for a NUL to call a blob binary (as for files).
@@ -33,6 +57,10 @@ pub fn git(args: &GitArgs) -> anyhow::Result<bool> {
     let settings = RunSettings::resolve(&args.output, &args.verify, &args.rule_files)?;
     let rules = load_rules(&settings.rule_files)?;
     let started = Instant::now();
+    let timing = std::env::var_os("KEYSWEEP_TIMING").is_some();
+    if timing {
+        sample_memory();
+    }
     let repo = git::open(&args.repo)?;
     let (selection, mode) = match &args.range {
         Some(spec) => (git::resolve_range(&repo, spec)?, "diff"),
@@ -41,8 +69,10 @@ pub fn git(args: &GitArgs) -> anyhow::Result<bool> {
     };
     let everything = args.all_objects;
     let history = git::history(&repo, &selection)?;
+    // A fresh handle for the blob phase: the history pass's caches and mapped packs go.
+    drop(repo);
+    let repo = git::open(&args.repo)?;
     let wanted: IdSet = history.blobs.keys().copied().collect();
-    let timing = std::env::var_os("KEYSWEEP_TIMING").is_some();
     if timing {
         eprintln!(
             "timing: history {:.2} s ({} commits, {} blobs) {}",

@@ -53,17 +53,28 @@ pub fn open(path: &Path) -> anyhow::Result<gix::Repository> {
     Ok(repo)
 }
 
-/// Caches for history walks: decoded objects (trees repeat between a commit and its parent)
-/// and delta bases (trees are long delta chains in packs).
+/// Caches for history walks: delta bases (trees are long delta chains in packs). A cache of
+/// decoded objects does not pay for its memory (each unique tree is decoded once), so it is
+/// off unless asked for; 0 turns either off.
 fn tune_caches(repo: &mut gix::Repository) {
-    let object_cache = env_mb("KEYSWEEP_OBJECT_CACHE_MB", 32);
-    let pack_cache = env_mb("KEYSWEEP_PACK_CACHE_MB", 64);
+    tune_caches_with(repo, 16);
+}
+
+/// Like `tune_caches`, with a different default pack cache size (MiB) for phases that run one
+/// handle per thread and touch few delta chains (the carry counts).
+fn tune_caches_with(repo: &mut gix::Repository, default_pack_mb: usize) {
+    let object_cache = env_mb("KEYSWEEP_OBJECT_CACHE_MB", 0);
+    let pack_cache = env_mb("KEYSWEEP_PACK_CACHE_MB", default_pack_mb);
     repo.object_cache_size(object_cache);
-    repo.objects.set_pack_cache(move || {
-        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-            pack_cache,
-        ))
-    });
+    if pack_cache == 0 {
+        repo.objects.unset_pack_cache();
+    } else {
+        repo.objects.set_pack_cache(move || {
+            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                pack_cache,
+            ))
+        });
+    }
 }
 
 fn env_mb(name: &str, default: usize) -> usize {
@@ -620,7 +631,7 @@ pub fn carry_counts(
                 let trie = &trie;
                 scope.spawn(move || {
                     let mut repo = sync.to_thread_local();
-                    tune_caches(&mut repo);
+                    tune_caches_with(&mut repo, 4);
                     let mut resolver = Resolver {
                         repo: &repo,
                         trie,
@@ -910,6 +921,14 @@ fn pack_objects(indices: &[PathBuf]) -> usize {
         .sum()
 }
 
+/// Objects resolved between two releases of the pack's mapped pages (see [`PackMap`]).
+const RELEASE_EVERY: u64 = 1024;
+
+/// Read the blobs of one pack by a delta-tree traversal over its blob entries only: a first
+/// pass over the entry headers gives each entry its kind (a delta has its base's kind), and
+/// the tree holds the blobs alone, so trees and commits are never decoded. The pack is mapped
+/// here, and its pages are released every [`RELEASE_EVERY`] objects, so the mapped pack does
+/// not grow into the resident set.
 fn traverse_pack<H, F>(
     index_path: &Path,
     hash: gix::hash::Kind,
@@ -923,35 +942,169 @@ where
     H: BlobHandler,
     F: Fn() -> H + Sync,
 {
-    let bundle =
-        pack::Bundle::at(index_path, hash).map_err(|e| anyhow::anyhow!("cannot open: {e}"))?;
+    use pack::cache::delta::{Tree, traverse};
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    let index =
+        pack::index::File::at(index_path, hash).map_err(|e| anyhow::anyhow!("cannot open: {e}"))?;
+    let pack_path = index_path.with_extension("pack");
+    let map = PackMap::open(&pack_path)?;
+    let blobs = blob_entries(&index, &map, hash)?;
+    map.release();
+    if blobs.is_empty() {
+        return Ok(());
+    }
     let interrupt = AtomicBool::new(false);
+    let tree = Tree::from_offsets_in_pack(
+        &pack_path,
+        blobs.into_iter(),
+        &|&at: &u32| index.pack_offset_at_index(at),
+        &|id| Ok(index.lookup(id).map(|at| index.pack_offset_at_index(at))),
+        &mut gix::progress::Discard,
+        &interrupt,
+        hash,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let resolved = AtomicU64::new(0);
     let mut worker = Worker {
         make_handler,
         handler: None,
     };
-    let result = bundle.index.traverse(
-        &bundle.pack,
-        &mut gix::progress::Discard,
-        &interrupt,
-        move |kind, data: &[u8], entry: &pack::index::Entry, _progress| -> gix::Result<()> {
-            if kind == gix::objs::Kind::Blob
-                && (everything || wanted.contains(&entry.oid))
-                && seen.insert(entry.oid)
-            {
-                worker.handler().blob(&entry.oid, data);
+    let (index, map_ref, resolved_ref) = (&index, &map, &resolved);
+    let pack_end = (map.bytes().len() as u64).saturating_sub(hash.len_in_bytes() as u64);
+    let result = tree.traverse(
+        |range, map: &PackMap| map.bytes().get(range.start as usize..range.end as usize),
+        &map,
+        pack_end,
+        move |at: &mut u32, _progress, context: traverse::Context<'_>| -> gix::Result<()> {
+            if context.entry.header.as_kind() == Some(gix::objs::Kind::Blob) {
+                let id = index.oid_at_index(*at);
+                if (everything || wanted.contains(id)) && seen.insert(id.to_owned()) {
+                    worker.handler().blob(id, context.decompressed);
+                }
+            }
+            if resolved_ref.fetch_add(1, Ordering::Relaxed) % RELEASE_EVERY == RELEASE_EVERY - 1 {
+                map_ref.release();
             }
             Ok(())
         },
-        pack::index::traverse::Options {
-            traversal: pack::index::traverse::Algorithm::DeltaTreeLookup,
+        traverse::Options {
+            object_progress: Box::new(gix::progress::Discard),
+            size_progress: &mut gix::progress::Discard,
             thread_limit: Some(threads.max(1)),
-            check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+            should_interrupt: &interrupt,
+            object_hash: hash,
             alloc_limit_bytes: None,
-            make_pack_lookup_cache: || pack::cache::Never,
         },
     );
     result.map(|_| ()).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The index positions of a pack's blob entries (deltas included), in pack order. A delta's
+/// kind is its base's: each entry's header is read, and delta chains are followed to their
+/// base (memoised, so each header is read once).
+fn blob_entries(
+    index: &pack::index::File,
+    map: &PackMap,
+    hash: gix::hash::Kind,
+) -> anyhow::Result<Vec<u32>> {
+    use pack::data::entry::Header;
+    const UNKNOWN: u8 = 0;
+    const BLOB: u8 = 1;
+    const OTHER: u8 = 2;
+    let mut sorted: Vec<(u64, u32)> = (0..index.num_objects())
+        .map(|at| (index.pack_offset_at_index(at), at))
+        .collect();
+    sorted.sort_unstable();
+    let position = |offset: u64| -> anyhow::Result<usize> {
+        sorted
+            .binary_search_by_key(&offset, |&(o, _)| o)
+            .map_err(|_| anyhow::anyhow!("delta base at offset {offset} is not an entry"))
+    };
+    let bytes = map.bytes();
+    let mut kinds = vec![UNKNOWN; sorted.len()];
+    let mut chain: Vec<usize> = Vec::new();
+    for start in 0..sorted.len() {
+        if start % (16 * RELEASE_EVERY as usize) == 0 {
+            map.release();
+        }
+        let mut at = start;
+        while kinds[at] == UNKNOWN {
+            if chain.len() > sorted.len() {
+                bail!("delta chain loop at offset {}", sorted[at].0);
+            }
+            let offset = sorted[at].0;
+            let data = bytes
+                .get(offset as usize..)
+                .ok_or_else(|| anyhow::anyhow!("offset {offset} is past the end"))?;
+            let entry = pack::data::Entry::from_bytes(data, offset, hash)
+                .map_err(|e| anyhow::anyhow!("entry at offset {offset}: {e}"))?;
+            let base = match entry.header {
+                Header::Blob => {
+                    kinds[at] = BLOB;
+                    break;
+                }
+                Header::Tree | Header::Commit | Header::Tag => {
+                    kinds[at] = OTHER;
+                    break;
+                }
+                Header::OfsDelta { base_distance } => {
+                    Header::verified_base_pack_offset(offset, base_distance).ok_or_else(|| {
+                        anyhow::anyhow!("invalid delta base distance at offset {offset}")
+                    })?
+                }
+                Header::RefDelta { base_id } => index
+                    .lookup(base_id)
+                    .map(|base| index.pack_offset_at_index(base))
+                    .ok_or_else(|| anyhow::anyhow!("delta base {base_id} is not in the pack"))?,
+            };
+            chain.push(at);
+            at = position(base)?;
+        }
+        let kind = kinds[at];
+        for link in chain.drain(..) {
+            kinds[link] = kind;
+        }
+    }
+    Ok(sorted
+        .iter()
+        .zip(&kinds)
+        .filter(|&(_, &kind)| kind == BLOB)
+        .map(|(&(_, at), _)| at)
+        .collect())
+}
+
+/// A pack file mapped read-only, whose resident pages can be given back: the contents stay in
+/// the page cache and are mapped again on the next access.
+struct PackMap {
+    map: memmap2::Mmap,
+}
+
+impl PackMap {
+    fn open(path: &Path) -> anyhow::Result<PackMap> {
+        let file = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("cannot open: {e}"))?;
+        // SAFETY: a pack file is never modified in place (git writes new packs and renames
+        // them); the mapping is read-only.
+        let map =
+            unsafe { memmap2::Mmap::map(&file) }.map_err(|e| anyhow::anyhow!("cannot map: {e}"))?;
+        Ok(PackMap { map })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.map
+    }
+
+    /// Drop the mapping's resident pages (page cache untouched).
+    fn release(&self) {
+        #[cfg(unix)]
+        // SAFETY: for a shared, read-only file mapping, MADV_DONTNEED only unmaps the pages;
+        // the next access maps the same file contents again, so live slices stay valid.
+        unsafe {
+            let _ = self
+                .map
+                .unchecked_advise(memmap2::UncheckedAdvice::DontNeed);
+        }
+    }
 }
 
 /// A traversal thread's handler, created on first use (the traversal clones the processor once
