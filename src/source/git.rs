@@ -497,10 +497,25 @@ fn topo_order(commits: &[CommitMeta]) -> Vec<u32> {
     order
 }
 
+/// How many new root trees the history pass reads through one repository handle.
+const REOPEN_EVERY_COMMITS: usize = 8192;
+
+/// A second handle on the same repository with its own object store (so its pack mappings are
+/// its own), or `None` if it cannot be opened (then the caller's handle is used).
+fn reopen(repo: &gix::Repository) -> Option<gix::Repository> {
+    let mut fresh = gix::open_opts(repo.path(), gix::open::Options::isolated()).ok()?;
+    tune_caches(&mut fresh);
+    Some(fresh)
+}
+
 /// Walks commit trees, descending only into trees not seen before: each unique tree is
 /// decoded once, and a blob's first sighting (in topological order) is its introduction.
 struct TreeWalker<'r> {
     repo: &'r gix::Repository,
+    /// A private handle for tree reads, reopened every `REOPEN_EVERY_COMMITS` commits: dropping
+    /// it unmaps the pack, so the pages of trees already decoded stop counting as resident.
+    reader: Option<gix::Repository>,
+    walked: usize,
     seen_trees: IdSet,
     /// Blobs of the range's boundary (not new).
     excluded: IdSet,
@@ -513,6 +528,8 @@ impl<'r> TreeWalker<'r> {
     fn new(repo: &'r gix::Repository) -> TreeWalker<'r> {
         TreeWalker {
             repo,
+            reader: None,
+            walked: 0,
             seen_trees: IdSet::default(),
             excluded: IdSet::default(),
             buf: Vec::new(),
@@ -533,13 +550,21 @@ impl<'r> TreeWalker<'r> {
         if !self.seen_trees.insert(root) {
             return;
         }
+        self.walked += 1;
+        if self.walked % REOPEN_EVERY_COMMITS == 0 {
+            self.reader = None;
+        }
+        if self.reader.is_none() {
+            self.reader = reopen(self.repo);
+        }
+        let repo = self.reader.as_ref().unwrap_or(self.repo);
         let empty = ObjectId::empty_tree(root.kind());
         self.stack.push((BString::default(), root));
         while let Some((prefix, id)) = self.stack.pop() {
             if id == empty {
                 continue;
             }
-            let tree = match self.repo.objects.find_tree_iter(&id, &mut self.buf) {
+            let tree = match repo.objects.find_tree_iter(&id, &mut self.buf) {
                 Ok(tree) => tree,
                 Err(error) => {
                     notes.push(Skipped {
