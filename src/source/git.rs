@@ -551,7 +551,7 @@ impl<'r> TreeWalker<'r> {
             return;
         }
         self.walked += 1;
-        if self.walked % REOPEN_EVERY_COMMITS == 0 {
+        if self.walked.is_multiple_of(REOPEN_EVERY_COMMITS) {
             self.reader = None;
         }
         if self.reader.is_none() {
