@@ -258,18 +258,8 @@ impl Drop for BlobScanner<'_> {
             .shared
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        merge(&mut shared, std::mem::take(&mut self.outcome));
+        shared.merge(std::mem::take(&mut self.outcome));
     }
-}
-
-fn merge(total: &mut ScanOutcome, add: ScanOutcome) {
-    total.located.extend(add.located);
-    total.skipped.extend(add.skipped);
-    let (total, add) = (&mut total.stats, add.stats);
-    total.files_scanned += add.files_scanned;
-    total.bytes_scanned += add.bytes_scanned;
-    total.files_binary += add.files_binary;
-    total.files_skipped += add.files_skipped;
 }
 
 /// Run `keysweep staged`.

@@ -29,6 +29,19 @@ pub struct ScanOutcome {
     pub stats: Stats,
 }
 
+impl ScanOutcome {
+    /// Add another worker's results to these.
+    pub fn merge(&mut self, other: ScanOutcome) {
+        self.located.extend(other.located);
+        self.skipped.extend(other.skipped);
+        let (total, add) = (&mut self.stats, other.stats);
+        total.files_scanned += add.files_scanned;
+        total.bytes_scanned += add.bytes_scanned;
+        total.files_binary += add.files_binary;
+        total.files_skipped += add.files_skipped;
+    }
+}
+
 /// Load the built-in rules and the user's rule files.
 pub fn load_rules(files: &[PathBuf]) -> anyhow::Result<RuleSet> {
     let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
@@ -209,14 +222,7 @@ impl Drop for FileScanner<'_> {
             .shared
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mine = std::mem::take(&mut self.outcome);
-        shared.located.extend(mine.located);
-        shared.skipped.extend(mine.skipped);
-        let (total, add) = (&mut shared.stats, mine.stats);
-        total.files_scanned += add.files_scanned;
-        total.bytes_scanned += add.bytes_scanned;
-        total.files_binary += add.files_binary;
-        total.files_skipped += add.files_skipped;
+        shared.merge(std::mem::take(&mut self.outcome));
     }
 }
 
