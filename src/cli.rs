@@ -150,8 +150,9 @@ pub struct RuleFileArgs {
     pub config: Option<PathBuf>,
 }
 
+/// What to walk, and how.
 #[derive(Debug, Args, Clone)]
-pub struct ScanArgs {
+pub struct WalkArgs {
     /// Directories and files to scan.
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
@@ -167,6 +168,12 @@ pub struct ScanArgs {
     /// Skip files larger than this many bytes (suffixes K, M, G allowed).
     #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
     pub max_file_size: u64,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub walk: WalkArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -184,14 +191,10 @@ pub struct BaselineArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
 
-    /// Directories and files to scan.
-    #[arg(value_name = "PATH", default_value = ".")]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub walk: WalkArgs,
 
-    /// Do not respect .gitignore, .ignore and .git/info/exclude.
-    #[arg(long)]
-    pub no_ignore: bool,
-
+    /// Worker threads (default: one per CPU).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 

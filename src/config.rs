@@ -8,7 +8,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use serde::Deserialize;
 
-use crate::cli::{ColorChoice, OutputArgs, RuleFileArgs, ScanArgs, VerifyArgs};
+use crate::cli::{
+    BaselineArgs, ColorChoice, OutputArgs, RuleFileArgs, ScanArgs, VerifyArgs, WalkArgs,
+};
 use crate::report::{Format, RenderOptions};
 use crate::source::fs::FsOptions;
 
@@ -98,16 +100,34 @@ impl Config {
     /// Resolve `keysweep scan` arguments.
     pub fn from_scan_args(args: &ScanArgs) -> anyhow::Result<Config> {
         let run = RunSettings::resolve(&args.output, &args.verify, &args.rule_files)?;
-        Ok(Config {
-            paths: args.paths.clone(),
+        Ok(Config::walking(&args.walk, run))
+    }
+
+    /// Resolve `keysweep baseline` arguments: a scan with no verification, no output.
+    pub fn from_baseline_args(args: &BaselineArgs) -> anyhow::Result<Config> {
+        let output = OutputArgs {
+            format: Format::Json,
+            output: None,
+            threads: args.threads,
+            show_secrets: false,
+            baseline: None,
+            color: ColorChoice::Never,
+        };
+        let run = RunSettings::resolve(&output, &VerifyArgs::default(), &args.rule_files)?;
+        Ok(Config::walking(&args.walk, run))
+    }
+
+    fn walking(walk: &WalkArgs, run: RunSettings) -> Config {
+        Config {
+            paths: walk.paths.clone(),
             fs: FsOptions {
-                no_ignore: args.no_ignore,
-                follow_links: args.follow_links,
-                max_file_size: args.max_file_size,
+                no_ignore: walk.no_ignore,
+                follow_links: walk.follow_links,
+                max_file_size: walk.max_file_size,
                 threads: run.threads,
             },
             run,
-        })
+        }
     }
 }
 

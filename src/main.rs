@@ -29,23 +29,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             action: JwksAction::Audit(args),
         } => verify::audit::run(&args),
         Command::Baseline(args) => {
-            let scan_args = keysweep::cli::ScanArgs {
-                paths: args.paths.clone(),
-                no_ignore: args.no_ignore,
-                follow_links: false,
-                max_file_size: 64 << 20,
-                output: keysweep::cli::OutputArgs {
-                    format: keysweep::report::Format::Json,
-                    output: None,
-                    threads: args.threads,
-                    show_secrets: false,
-                    baseline: None,
-                    color: keysweep::cli::ColorChoice::Never,
-                },
-                verify: keysweep::cli::VerifyArgs::default(),
-                rule_files: args.rule_files.clone(),
-            };
-            let count = app::write_baseline(&Config::from_scan_args(&scan_args)?, &args.output)?;
+            let count = app::write_baseline(&Config::from_baseline_args(&args)?, &args.output)?;
             eprintln!(
                 "keysweep: baseline of {count} finding(s) written to {}",
                 args.output.display()

@@ -748,3 +748,75 @@ fn files_over_the_size_cap_are_skipped_and_listed() {
         .collect();
     assert_eq!(paths, vec!["small.env"]);
 }
+
+/// `keysweep baseline` records fingerprints only; a scan with `--baseline` reports only what is
+/// new since.
+#[test]
+fn baseline_accepts_known_findings_and_reports_new_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old_secret = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("JWT_SECRET={old_secret}\n"),
+    )
+    .expect("write");
+    let baseline = dir.path().join("baseline.json");
+    let binary = env!("CARGO_BIN_EXE_keysweep");
+    let root = dir.path().to_str().expect("utf-8");
+    let written = std::process::Command::new(binary)
+        .args(["baseline", "-o", baseline.to_str().expect("utf-8"), root])
+        .output()
+        .expect("run keysweep baseline");
+    assert!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    let text = std::fs::read_to_string(&baseline).expect("baseline written");
+    assert!(
+        !text.contains(old_secret) && !text.contains("9f8e7d6c"),
+        "secret in baseline: {text}"
+    );
+    let fingerprints = serde_json::from_str::<Value>(&text).expect("json")["fingerprints"].clone();
+    assert_eq!(fingerprints.as_array().map(Vec::len), Some(1), "{text}");
+
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            root,
+            "--format",
+            "json",
+            "--baseline",
+            baseline.to_str().expect("utf-8"),
+        ];
+        args.extend_from_slice(extra);
+        std::process::Command::new(binary)
+            .args(&args)
+            .output()
+            .expect("run keysweep")
+    };
+    let unchanged = scan(&[]);
+    assert_eq!(
+        unchanged.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&unchanged.stdout)
+    );
+
+    std::fs::write(
+        dir.path().join("app.env"),
+        "SIGNING_KEY=0a1b2c3d4e5f60718293a4b5c6d7e8f9\n",
+    )
+    .expect("write");
+    let changed = scan(&[]);
+    assert_eq!(changed.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&changed.stdout).expect("json");
+    let paths: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .flat_map(|f| f["locations"].as_array().expect("locations"))
+        .map(|l| l["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(paths, vec!["app.env"]);
+}
