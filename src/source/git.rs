@@ -892,6 +892,13 @@ where
     }
     rest.sort_unstable();
     rest.dedup();
+    if std::env::var_os("KEYSWEEP_TIMING").is_some() {
+        eprintln!(
+            "timing: {} blobs from pack traversal, {} read by id",
+            seen.len(),
+            rest.len()
+        );
+    }
     let skipped = read_by_id(repo, &rest, wanted, threads, &seen, &make_handler)?;
     outcome.skipped.extend(skipped);
     outcome.blobs = seen.len() as u64;
