@@ -772,3 +772,26 @@ fn file_and_history_findings_carry_the_same_git_blob_id() {
         history.findings()[0]["fingerprint"]
     );
 }
+
+#[test]
+fn packed_history_is_read_by_the_pack_traversal_not_the_fallback() {
+    let tmp = TempDir::new().unwrap();
+    let mut repo = Repo::init(&tmp.path().join("r"));
+    for i in 0..30 {
+        repo.write(&format!("src/file{i}.txt"), &format!("line {i}\n"));
+        repo.commit(&format!("c{i}"));
+    }
+    let key = gen_key(tmp.path(), "k.pem");
+    repo.write("deploy/k.pem", &key);
+    repo.commit("key");
+    repo.git(&["gc", "-q", "--aggressive"]);
+    let report = scan(&repo.dir, &[]);
+    assert_eq!(report.code, 1, "{}", report.stderr);
+    assert_eq!(report.paths(), vec!["deploy/k.pem"]);
+    let fallbacks: Vec<String> = report
+        .skipped()
+        .into_iter()
+        .filter(|s| s.contains("pack traversal failed"))
+        .collect();
+    assert!(fallbacks.is_empty(), "{fallbacks:?}");
+}

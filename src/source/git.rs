@@ -987,9 +987,14 @@ where
         return Ok(());
     }
     let interrupt = AtomicBool::new(false);
+    // `from_offsets_in_pack` reads its first entry wherever its reader stands, the first entry
+    // of the pack: start with that entry (a commit, as a rule; decoded and ignored) so the reader
+    // and the offsets agree.
+    let first_entry = (0..index.num_objects()).min_by_key(|&at| index.pack_offset_at_index(at));
+    let lead = first_entry.filter(|&at| Some(&at) != blobs.first());
     let tree = Tree::from_offsets_in_pack(
         &pack_path,
-        blobs.into_iter(),
+        lead.into_iter().chain(blobs),
         &|&at: &u32| index.pack_offset_at_index(at),
         &|id| Ok(index.lookup(id).map(|at| index.pack_offset_at_index(at))),
         &mut gix::progress::Discard,
