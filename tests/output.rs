@@ -703,34 +703,18 @@ fn human_output_is_coloured_only_on_a_terminal() {
 /// Files over --max-file-size are listed in `skipped` and the rest of the tree is still scanned.
 #[test]
 fn files_over_the_size_cap_are_skipped_and_listed() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("big.env"),
+    let t = Tree::new();
+    t.write(
+        "big.env",
         format!(
             "{}\nJWT_SECRET=0a1b2c3d4e5f60718293a4b5c6d7e8f9\n",
             "x".repeat(4096)
         ),
-    )
-    .expect("write");
-    std::fs::write(
-        dir.path().join("small.env"),
-        "JWT_SECRET=9f8e7d6c5b4a39281706f5e4d3c2b1a0\n",
-    )
-    .expect("write");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_keysweep"))
-        .args([
-            "scan",
-            dir.path().to_str().expect("utf-8"),
-            "--format",
-            "json",
-            "--max-file-size",
-            "1K",
-        ])
-        .output()
-        .expect("run keysweep");
-    let report: Value = serde_json::from_slice(&output.stdout).expect("json");
-    assert_eq!(output.status.code(), Some(1));
-    let skipped = report["skipped"].as_array().expect("skipped");
+    );
+    t.write("small.env", "JWT_SECRET=9f8e7d6c5b4a39281706f5e4d3c2b1a0\n");
+    let s = t.scan(&["--max-file-size", "1K"]);
+    s.assert_exit(1);
+    let skipped = s.skipped();
     assert_eq!(skipped.len(), 1, "{skipped:?}");
     assert_eq!(skipped[0]["path"], "big.env");
     assert!(
@@ -739,40 +723,22 @@ fn files_over_the_size_cap_are_skipped_and_listed() {
             .unwrap_or("")
             .contains("--max-file-size")
     );
-    let paths: Vec<&str> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .flat_map(|f| f["locations"].as_array().expect("locations"))
-        .map(|l| l["path"].as_str().expect("path"))
-        .collect();
-    assert_eq!(paths, vec!["small.env"]);
+    assert_eq!(s.location_paths(), vec!["small.env"]);
 }
 
 /// `keysweep baseline` records fingerprints only; a scan with `--baseline` reports only what is
 /// new since.
 #[test]
 fn baseline_accepts_known_findings_and_reports_new_ones() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let t = Tree::new();
     let old_secret = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
-    std::fs::write(
-        dir.path().join(".env"),
-        format!("JWT_SECRET={old_secret}\n"),
-    )
-    .expect("write");
-    let baseline = dir.path().join("baseline.json");
-    let binary = env!("CARGO_BIN_EXE_keysweep");
-    let root = dir.path().to_str().expect("utf-8");
-    let written = std::process::Command::new(binary)
-        .args(["baseline", "-o", baseline.to_str().expect("utf-8"), root])
-        .output()
-        .expect("run keysweep baseline");
-    assert!(
-        written.status.success(),
-        "{}",
-        String::from_utf8_lossy(&written.stderr)
-    );
-    let text = std::fs::read_to_string(&baseline).expect("baseline written");
+    t.write(".env", format!("JWT_SECRET={old_secret}\n"));
+    let baseline = t.root().join("baseline.json");
+    let baseline_arg = baseline.to_str().expect("utf-8");
+    let root = t.root().to_str().expect("utf-8");
+    let written = run_keysweep(["baseline", "-o", baseline_arg, root]);
+    assert_eq!(written.code, 0, "{}", written.stderr_str());
+    let text = read_string(&baseline);
     assert!(
         !text.contains(old_secret) && !text.contains("9f8e7d6c"),
         "secret in baseline: {text}"
@@ -780,43 +746,10 @@ fn baseline_accepts_known_findings_and_reports_new_ones() {
     let fingerprints = serde_json::from_str::<Value>(&text).expect("json")["fingerprints"].clone();
     assert_eq!(fingerprints.as_array().map(Vec::len), Some(1), "{text}");
 
-    let scan = |extra: &[&str]| {
-        let mut args = vec![
-            "scan",
-            root,
-            "--format",
-            "json",
-            "--baseline",
-            baseline.to_str().expect("utf-8"),
-        ];
-        args.extend_from_slice(extra);
-        std::process::Command::new(binary)
-            .args(&args)
-            .output()
-            .expect("run keysweep")
-    };
-    let unchanged = scan(&[]);
-    assert_eq!(
-        unchanged.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&unchanged.stdout)
-    );
+    t.scan(&["--baseline", baseline_arg]).assert_exit(0);
 
-    std::fs::write(
-        dir.path().join("app.env"),
-        "SIGNING_KEY=0a1b2c3d4e5f60718293a4b5c6d7e8f9\n",
-    )
-    .expect("write");
-    let changed = scan(&[]);
-    assert_eq!(changed.status.code(), Some(1));
-    let report: Value = serde_json::from_slice(&changed.stdout).expect("json");
-    let paths: Vec<&str> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .flat_map(|f| f["locations"].as_array().expect("locations"))
-        .map(|l| l["path"].as_str().expect("path"))
-        .collect();
-    assert_eq!(paths, vec!["app.env"]);
+    t.write("app.env", "SIGNING_KEY=0a1b2c3d4e5f60718293a4b5c6d7e8f9\n");
+    let changed = t.scan(&["--baseline", baseline_arg]);
+    changed.assert_exit(1);
+    assert_eq!(changed.location_paths(), vec!["app.env"]);
 }

@@ -350,6 +350,14 @@ impl Scan {
             .iter()
             .collect()
     }
+    /// The path of every location of every finding, in report order.
+    pub fn location_paths(&self) -> Vec<&str> {
+        self.findings()
+            .into_iter()
+            .flat_map(|f| f["locations"].as_array().expect("locations array"))
+            .map(|l| l["path"].as_str().expect("location path"))
+            .collect()
+    }
     pub fn skipped(&self) -> Vec<&Value> {
         self.json["skipped"]
             .as_array()
