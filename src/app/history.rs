@@ -7,10 +7,9 @@ use std::time::Instant;
 use crate::app::{ScanOutcome, finish, load_rules};
 use crate::cli::{GitArgs, StagedArgs};
 use crate::config::RunSettings;
-use crate::detect::container;
 use crate::finding::{Candidate, Skipped};
 use crate::rules::RuleSet;
-use crate::scan::Scanner;
+use crate::scan::{BlobKind, Scanner};
 use crate::source::git::{self, BlobHandler, History, IdSet, Selection};
 use crate::source::{Origin, locate, staged as staged_source};
 
@@ -48,9 +47,6 @@ fn sample_memory() {
         }
     });
 }
-
-/// Bytes sniffed for a NUL to call a blob binary (as for files).
-const BINARY_SNIFF_BYTES: usize = 8 * 1024;
 
 /// Run `keysweep git`.
 pub fn git(args: &GitArgs) -> anyhow::Result<bool> {
@@ -213,17 +209,10 @@ impl BlobHandler for BlobScanner<'_> {
             });
             return;
         }
-        let binary = memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF_BYTES)]).is_some();
         self.candidates.clear();
-        if binary {
-            if !container::is_key_container(&path, data) {
-                self.outcome.stats.files_binary += 1;
-                return;
-            }
-            self.candidates
-                .extend(container::detect(data, "container/binary"));
-        } else {
-            self.scanner.scan(data, &path, &mut self.candidates);
+        if self.scanner.scan_blob(data, &path, &mut self.candidates) == BlobKind::Binary {
+            self.outcome.stats.files_binary += 1;
+            return;
         }
         self.outcome.stats.files_scanned += 1;
         self.outcome.stats.bytes_scanned += data.len() as u64;
@@ -254,11 +243,7 @@ impl BlobHandler for BlobScanner<'_> {
 
 impl Drop for BlobScanner<'_> {
     fn drop(&mut self) {
-        let mut shared = self
-            .shared
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        shared.merge(std::mem::take(&mut self.outcome));
+        std::mem::take(&mut self.outcome).merge_into(self.shared);
     }
 }
 
@@ -303,17 +288,13 @@ pub fn scan_staged(rules: &RuleSet, repo_path: &std::path::Path) -> anyhow::Resu
             });
             continue;
         }
-        let binary = memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF_BYTES)]).is_some();
         candidates.clear();
-        if binary {
-            if !container::is_key_container(&entry.path, data) {
-                outcome.stats.files_binary += 1;
-                continue;
-            }
-            candidates.extend(container::detect(data, "container/binary"));
-        } else {
-            scanner.scan(data, &entry.path, &mut candidates);
+        let kind = scanner.scan_blob(data, &entry.path, &mut candidates);
+        if kind == BlobKind::Binary {
+            outcome.stats.files_binary += 1;
+            continue;
         }
+        let binary = kind == BlobKind::KeyContainer;
         outcome.stats.files_scanned += 1;
         outcome.stats.bytes_scanned += data.len() as u64;
         if candidates.is_empty() {

@@ -12,11 +12,10 @@ use std::time::Instant;
 use anyhow::{Context as _, bail};
 
 use crate::config::{Config, RunSettings};
-use crate::detect::container;
 use crate::finding::{Finding, Skipped, Stats, fingerprint};
 use crate::report::{self, ScanReport};
 use crate::rules::RuleSet;
-use crate::scan::Scanner;
+use crate::scan::{BlobKind, Scanner};
 use crate::source::fs::{FileHandler, FsEvent, FsOptions};
 use crate::source::{Located, Origin, locate};
 use crate::suppress::{self, Baseline};
@@ -39,6 +38,15 @@ impl ScanOutcome {
         total.bytes_scanned += add.bytes_scanned;
         total.files_binary += add.files_binary;
         total.files_skipped += add.files_skipped;
+    }
+
+    /// Add a worker's results to the run's shared outcome (a poisoned lock is still merged into:
+    /// a panicking worker must not lose the others' results).
+    pub fn merge_into(self, shared: &Mutex<ScanOutcome>) {
+        let mut shared = shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        shared.merge(self);
     }
 }
 
@@ -174,20 +182,14 @@ struct FileScanner<'a> {
 impl FileHandler for FileScanner<'_> {
     fn handle(&mut self, event: FsEvent<'_>) {
         match event {
-            FsEvent::File {
-                path,
-                bytes,
-                binary,
-            } => {
+            FsEvent::File { path, bytes } => {
+                self.candidates.clear();
+                if self.scanner.scan_blob(bytes, path, &mut self.candidates) == BlobKind::Binary {
+                    self.outcome.stats.files_binary += 1;
+                    return;
+                }
                 self.outcome.stats.files_scanned += 1;
                 self.outcome.stats.bytes_scanned += bytes.len() as u64;
-                self.candidates.clear();
-                if binary {
-                    self.candidates
-                        .extend(container::detect(bytes, "container/binary"));
-                } else {
-                    self.scanner.scan(bytes, path, &mut self.candidates);
-                }
                 if !self.candidates.is_empty() {
                     let origin = Origin {
                         source: "file",
@@ -199,7 +201,6 @@ impl FileHandler for FileScanner<'_> {
                     locate(bytes, candidates, &origin, &mut self.outcome.located);
                 }
             }
-            FsEvent::Binary => self.outcome.stats.files_binary += 1,
             FsEvent::Skipped(skipped) => {
                 self.outcome.stats.files_skipped += 1;
                 self.outcome.skipped.push(skipped);
@@ -218,11 +219,7 @@ fn git_blob_id(bytes: &[u8]) -> Option<String> {
 
 impl Drop for FileScanner<'_> {
     fn drop(&mut self) {
-        let mut shared = self
-            .shared
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        shared.merge(std::mem::take(&mut self.outcome));
+        std::mem::take(&mut self.outcome).merge_into(self.shared);
     }
 }
 

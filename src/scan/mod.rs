@@ -9,6 +9,25 @@ use crate::detect::{self, MatchContext};
 use crate::finding::Candidate;
 use crate::rules::RuleSet;
 
+/// Bytes sniffed for a NUL to call content binary.
+pub const BINARY_SNIFF_BYTES: usize = 8 * 1024;
+
+/// What `Scanner::scan_blob` made of a blob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlobKind {
+    /// Text: scanned with the rules.
+    Text,
+    /// Binary, but a key container by name or magic: examined by the container detector.
+    KeyContainer,
+    /// Binary and not a key container: not examined.
+    Binary,
+}
+
+/// Whether content is binary: a NUL in its first block.
+pub fn is_binary(bytes: &[u8]) -> bool {
+    memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_BYTES)]).is_some()
+}
+
 /// How far a line window may grow on each side of a keyword hit (minified files have huge lines).
 const MAX_LINE_EXTENSION: usize = 4096;
 /// How deep decoded content (base64 inside base64 ...) is scanned again.
@@ -29,7 +48,21 @@ impl<'r> Scanner<'r> {
         self.rules
     }
 
-    /// Scan one blob. `path` is used by detectors that judge by file type (e.g. `.env`).
+    /// Scan a blob from any source: text with the rules, binary only when it is a key container
+    /// (DER, PKCS#12, JKS, judged by `path` or magic). Says which it was.
+    pub fn scan_blob(&mut self, bytes: &[u8], path: &str, out: &mut Vec<Candidate>) -> BlobKind {
+        if !is_binary(bytes) {
+            self.scan(bytes, path, out);
+            return BlobKind::Text;
+        }
+        if !crate::detect::container::is_key_container(path, bytes) {
+            return BlobKind::Binary;
+        }
+        out.extend(crate::detect::container::detect(bytes, "container/binary"));
+        BlobKind::KeyContainer
+    }
+
+    /// Scan one text blob. `path` is used by detectors that judge by file type (e.g. `.env`).
     pub fn scan(&mut self, bytes: &[u8], path: &str, out: &mut Vec<Candidate>) {
         self.scan_at_depth(bytes, path, 0, out);
     }

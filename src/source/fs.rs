@@ -9,8 +9,6 @@ use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, Wal
 
 use crate::finding::Skipped;
 
-/// Bytes sniffed for a NUL to call a file binary.
-const BINARY_SNIFF_BYTES: usize = 8 * 1024;
 /// Initial (and retained) size of each walker thread's read buffer.
 const READ_BUFFER_CAPACITY: usize = 1 << 20;
 /// Files at least this large are memory-mapped instead of read.
@@ -28,14 +26,8 @@ pub struct FsOptions {
 
 /// What the walker hands to a handler.
 pub enum FsEvent<'a> {
-    /// A file's content. `binary` files are only given when they may hold keys.
-    File {
-        path: &'a str,
-        bytes: &'a [u8],
-        binary: bool,
-    },
-    /// A binary file that was not examined.
-    Binary,
+    /// A file's content (text or binary: the scanner decides what to examine).
+    File { path: &'a str, bytes: &'a [u8] },
     /// Something that could not be scanned.
     Skipped(Skipped),
 }
@@ -142,15 +134,12 @@ impl<H: FileHandler> Visitor<'_, H> {
             return;
         };
         match self.read(path) {
-            Ok(Content::Buffer { binary }) => {
+            Ok(Content::Buffer) => {
                 let bytes = std::mem::take(&mut self.buffer);
-                self.emit(&display, &bytes, binary);
+                self.emit(&display, &bytes);
                 self.buffer = bytes;
             }
-            Ok(Content::Mapped(map)) => {
-                let binary = is_binary(&map);
-                self.emit(&display, &map, binary);
-            }
+            Ok(Content::Mapped(map)) => self.emit(&display, &map),
             Ok(Content::TooLarge(size)) => self.skip(
                 path,
                 &format!(
@@ -162,16 +151,8 @@ impl<H: FileHandler> Visitor<'_, H> {
         }
     }
 
-    fn emit(&mut self, display: &str, bytes: &[u8], binary: bool) {
-        if binary && !crate::detect::container::is_key_container(display, bytes) {
-            self.handler.handle(FsEvent::Binary);
-            return;
-        }
-        self.handler.handle(FsEvent::File {
-            path: display,
-            bytes,
-            binary,
-        });
+    fn emit(&mut self, path: &str, bytes: &[u8]) {
+        self.handler.handle(FsEvent::File { path, bytes });
     }
 
     /// Read a file with as few system calls as a plain read: files under the mapping threshold
@@ -185,8 +166,7 @@ impl<H: FileHandler> Visitor<'_, H> {
             if read as u64 > self.max_file_size {
                 return Ok(Content::TooLarge(read as u64));
             }
-            let binary = is_binary(&self.buffer);
-            return Ok(Content::Buffer { binary });
+            return Ok(Content::Buffer);
         }
         self.buffer.clear();
         self.buffer.shrink_to(READ_BUFFER_CAPACITY);
@@ -227,13 +207,10 @@ impl<H: FileHandler> Visitor<'_, H> {
 }
 
 enum Content {
-    Buffer { binary: bool },
+    /// In the visitor's buffer.
+    Buffer,
     Mapped(memmap2::Mmap),
     TooLarge(u64),
-}
-
-fn is_binary(bytes: &[u8]) -> bool {
-    memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_BYTES)]).is_some()
 }
 
 fn to_slash(path: &str) -> String {
