@@ -9,19 +9,12 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod git_support;
+use git_support::{gen_key, require};
+
 // ---------------------------------------------------------------------------
 // helpers
 // ---------------------------------------------------------------------------
-
-fn require(tool: &str) {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-        .unwrap_or(false);
-    assert!(
-        found,
-        "required tool `{tool}` is not on PATH; this test must not be skipped"
-    );
-}
 
 /// A repository driven by `git` with deterministic identities and dates.
 struct Repo {
@@ -100,31 +93,6 @@ impl Repo {
             .trim()
             .to_string()
     }
-}
-
-fn gen_key(dir: &Path, name: &str) -> String {
-    require("openssl");
-    let path = dir.join(name);
-    let out = Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-        ])
-        .arg(&path)
-        .output()
-        .expect("run openssl");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let pem = std::fs::read_to_string(&path).unwrap();
-    std::fs::remove_file(&path).unwrap();
-    pem
 }
 
 fn keysweep(args: &[&str], cwd: Option<&Path>) -> Output {
