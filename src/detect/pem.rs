@@ -260,8 +260,3 @@ fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(haystack, needle).is_some()
 }
-
-/// Parse a DER file found on disk (by name or magic) as a private key.
-pub fn parse_der_file(der: &[u8]) -> Option<(PublicKey, &'static str)> {
-    keys::from_any_der(der).ok()
-}

@@ -43,11 +43,6 @@ impl<'r> Scanner<'r> {
         Scanner { rules }
     }
 
-    /// The rules this scanner runs.
-    pub fn rules(&self) -> &'r RuleSet {
-        self.rules
-    }
-
     /// Scan a blob from any source: text with the rules, binary only when it is a key container
     /// (DER, PKCS#12, JKS, judged by `path` or magic). Says which it was.
     pub fn scan_blob(&mut self, bytes: &[u8], path: &str, out: &mut Vec<Candidate>) -> BlobKind {
