@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use verify_support::{Reply, Server, TestCa, jwks};
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors/jose");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/jose");
 
 struct Keys {
     rsa: GenKey,
@@ -329,7 +329,7 @@ fn human_and_sarif_output() {
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/schemas/sarif-schema-2.1.0.json"
+            "/tests/data/sarif-schema-2.1.0.json"
         ))
         .expect("schema"),
     )

@@ -11,7 +11,7 @@ use std::path::Path;
 
 const SARIF_SCHEMA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/schemas/sarif-schema-2.1.0.json"
+    "/tests/data/sarif-schema-2.1.0.json"
 );
 
 const ALL_KINDS: &[&str] = &[

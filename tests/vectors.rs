@@ -1,4 +1,4 @@
-//! The published JOSE RFC vectors in ../shared/vectors/jose: private JWKs are found with the
+//! The published JOSE RFC vectors in tests/data/jose: private JWKs are found with the
 //! right thumbprints, public JWKs and the public JWKS are not, and the RFC 7638 §3.1 thumbprint
 //! comes out exactly as the RFC states.
 
@@ -8,7 +8,7 @@ use common::*;
 use serde_json::{Value, json};
 use std::path::Path;
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors/jose");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/jose");
 
 /// Thumbprints from the vectors' README (bold ones are printed in the RFCs).
 const README_THUMBPRINTS: &[(&str, &str)] = &[

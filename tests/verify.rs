@@ -769,7 +769,7 @@ fn a_found_secret_makes_the_tokens_it_signs_weak() {
 // known example keys
 // ---------------------------------------------------------------------------
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors/jose");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/jose");
 
 #[test]
 fn known_example_keys_table_matches_the_vectors() {

@@ -586,7 +586,7 @@ mod tests {
     fn rfc_public_set_is_clean() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/vectors/jose/rfc7517-A.1-jwks.json"
+            "/tests/data/jose/rfc7517-A.1-jwks.json"
         );
         let text = std::fs::read_to_string(path).unwrap();
         let audit = audit("x", &set(&text), &[]);

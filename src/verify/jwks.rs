@@ -227,7 +227,7 @@ mod tests {
 
     const RFC7517_A1: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/vectors/jose/rfc7517-A.1-jwks.json"
+        "/tests/data/jose/rfc7517-A.1-jwks.json"
     );
 
     #[test]
