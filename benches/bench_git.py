@@ -16,7 +16,7 @@ ratios keysweep/cat-file, keysweep/cat-file-u and kingfisher/keysweep.
 
 Usage:
   bench_git.py --keysweep PATH [--kingfisher PATH] [--gitleaks PATH] [--runs N] REPO...
-  bench_git.py --keysweep PATH --staged-files 10000 [--runs 21]
+  bench_git.py --keysweep PATH --staged-files 10000 [--runs 21] [--staged-repo DIR]
 
 The second form builds a scratch repository with that many committed files (real text:
 numbered lines), stages one modified file, and reports the median wall time of
@@ -113,12 +113,24 @@ def findings(report: Path, tool: str) -> str:
     return "?"
 
 
-def staged_bench(keysweep: str, files: int, runs: int) -> None:
-    import time
-    repo = Path(tempfile.mkdtemp(prefix="ks-bench-staged-"))
-    env = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@example.com",
-               GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@example.com")
+STAGED_ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com",
+              "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.com"}
+
+
+def staged_env() -> dict:
+    env = dict(os.environ, **STAGED_ENV)
     env.pop("GIT_INDEX_FILE", None)
+    return env
+
+
+def build_staged_repo(repo: Path, files: int) -> Path:
+    """A repository with `files` committed text files and one modified file staged.
+
+    `repo` must not exist or be an empty directory. Returns `repo`."""
+    repo.mkdir(parents=True, exist_ok=True)
+    if any(repo.iterdir()):
+        raise SystemExit(f"{repo} is not empty")
+    env = staged_env()
     git = lambda *a: subprocess.run(["git", "-C", str(repo), *a], check=True, env=env,
                                     stdout=subprocess.DEVNULL)
     git("-c", "init.defaultBranch=main", "init", "-q")
@@ -131,6 +143,20 @@ def staged_bench(keysweep: str, files: int, runs: int) -> None:
     target = repo / "dir00" / "sub0" / "file0.txt"
     target.write_text(target.read_text() + "one more line\n")
     git("add", str(target))
+    return repo
+
+
+def staged_bench(keysweep: str, files: int, runs: int, repo: Path | None = None) -> None:
+    """Time `keysweep staged` in a scratch repository (or `repo`, built there if it
+    does not exist yet; an existing one is reused as it is)."""
+    import time
+    if repo is None:
+        repo = build_staged_repo(Path(tempfile.mkdtemp(prefix="ks-bench-staged-")), files)
+    elif not (repo / ".git").exists():
+        build_staged_repo(repo, files)
+    else:
+        log(f"reusing staged repository {repo}")
+    env = staged_env()
     cmd = [keysweep, "staged", str(repo), "--format", "json"]
     subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env)  # warm-up
     times = []
@@ -155,10 +181,14 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--staged-files", type=int,
                     help="benchmark `keysweep staged` on a scratch repo with this many files")
+    ap.add_argument("--staged-repo", type=Path,
+                    help="with --staged-files: build the repository here (or reuse it if it "
+                         "exists) instead of in a new temporary directory")
     ap.add_argument("repos", nargs="*", type=Path)
     args = ap.parse_args()
     if args.staged_files:
-        staged_bench(args.keysweep, args.staged_files, max(args.runs, 5))
+        staged_bench(args.keysweep, args.staged_files, max(args.runs, 5),
+                     args.staged_repo.resolve() if args.staged_repo else None)
         return
     if not args.repos:
         ap.error("give repositories to scan, or --staged-files N")

@@ -213,6 +213,11 @@ pub struct OutputArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Also write a report in FORMAT to FILE (repeatable; `-` is standard output), e.g.
+    /// `--report sarif:keysweep.sarif --report json:keysweep.json`.
+    #[arg(long = "report", value_name = "FORMAT:FILE")]
+    pub reports: Vec<String>,
+
     /// Worker threads (default: one per CPU).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

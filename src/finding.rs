@@ -67,7 +67,123 @@ pub struct JwtInfo {
     pub exp: Option<i64>,
 }
 
-pub use crate::verify::Verification;
+/// Finding kinds the code refers to by name (all kinds are listed in `rules/kinds.toml`).
+pub mod kind {
+    /// An HMAC / JWT signing secret.
+    pub const HMAC_SECRET: &str = "secret/hmac";
+    /// A JSON Web Token.
+    pub const JWT: &str = "jwt/token";
+    /// Prefix shared by every private-key kind.
+    pub const PRIVATE_KEY_PREFIX: &str = "private-key/";
+    pub const RSA: &str = "private-key/rsa";
+    pub const EC: &str = "private-key/ec";
+    pub const ED25519: &str = "private-key/ed25519";
+    pub const DSA: &str = "private-key/dsa";
+    pub const PGP: &str = "private-key/pgp";
+    pub const ENCRYPTED: &str = "private-key/encrypted";
+    pub const OTHER: &str = "private-key/other";
+    pub const KEYSTORE: &str = "private-key/keystore";
+
+    /// Whether a kind is a private key.
+    pub fn is_private_key(kind: &str) -> bool {
+        kind.starts_with(PRIVATE_KEY_PREFIX)
+    }
+}
+
+/// What verification proved, ordered by precedence: when verifiers disagree the greater status
+/// wins (`Live` above everything, `Unverified` below everything).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Nothing to check against.
+    #[default]
+    Unverified,
+    /// Key sets were checked and none holds the public half.
+    NotLive,
+    /// A configured source could not be checked (see `detail`).
+    Error,
+    /// A published example key, recognised by thumbprint.
+    KnownExample,
+    /// A JWT signed with a guessable secret, or unsigned.
+    WeakSecret,
+    /// An HMAC secret that verifies a JWT.
+    SignsToken,
+    /// The public half is published in a configured key set.
+    Live,
+}
+
+impl Status {
+    /// The name used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Unverified => "unverified",
+            Status::NotLive => "not-live",
+            Status::Error => "error",
+            Status::KnownExample => "known-example",
+            Status::WeakSecret => "weak-secret",
+            Status::SignsToken => "signs-token",
+            Status::Live => "live",
+        }
+    }
+
+    /// Proven in use: the key is published or the secret signs a token.
+    pub fn is_proven(self) -> bool {
+        self >= Status::SignsToken
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Outcome of verification. Detection alone leaves `Unverified`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Verification {
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// For `signs-token`: the token the secret verifies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<TokenRef>,
+    /// For `live` and `signs-token` findings seen in git history: the author date of the first
+    /// commit that introduced the key or secret (tokens could be forged since then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exposed_since: Option<String>,
+    /// The commit that `exposed_since` comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub introduced_in: Option<String>,
+}
+
+impl Verification {
+    /// A verification with only its status set.
+    pub fn with_status(status: Status) -> Verification {
+        Verification {
+            status,
+            ..Verification::default()
+        }
+    }
+}
+
+/// A JWT that a secret was proven against (never the token itself).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TokenRef {
+    /// Where the token is: `path:line` of a scan location, `--token N`, or `FILE:line` of
+    /// `--tokens-file`.
+    pub location: String,
+    pub alg: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+}
 
 /// One thing a detector recognised in one blob, before it is placed and grouped.
 #[derive(Clone, Debug)]
@@ -162,9 +278,16 @@ pub struct Stats {
     pub bytes_scanned: u64,
     pub files_binary: u64,
     pub files_skipped: u64,
+    /// Blobs seen again under another origin (same git blob id): placed, not scanned again.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub blobs_deduplicated: u64,
     pub findings: u64,
     pub locations: u64,
     pub elapsed_ms: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// Redact a secret for display: keep a short prefix only when the secret is long enough that the

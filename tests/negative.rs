@@ -369,11 +369,16 @@ fn negative_tree_has_zero_findings() {
         ]);
         assert_eq!(r.code, 0, "--format {fmt}: exit code\n{}", r.stdout_str());
         if fmt == "jsonl" {
-            assert!(
-                r.stdout_str().trim().is_empty(),
-                "jsonl with no findings prints no lines: {}",
-                r.stdout_str()
+            let out = r.stdout_str();
+            let lines: Vec<&str> = out.lines().collect();
+            assert_eq!(
+                lines.len(),
+                1,
+                "jsonl with no findings prints only the summary: {out}"
             );
+            let summary: serde_json::Value = serde_json::from_str(lines[0]).expect("summary json");
+            assert_eq!(summary["type"], "summary");
+            assert_eq!(summary["findings"], 0);
         }
         if fmt == "sarif" {
             let v: serde_json::Value = serde_json::from_slice(&r.stdout).expect("sarif json");

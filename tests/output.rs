@@ -367,21 +367,40 @@ fn sarif_validates_against_schema_and_has_github_fields() {
 }
 
 #[test]
-fn jsonl_is_one_finding_per_line() {
+fn jsonl_is_one_record_per_line() {
     let l = leaky_tree();
     let root = l.tree.root();
     let json = scan_json(root, &[]);
     let r = run_format(root, "jsonl", &[]);
     assert_eq!(r.code, 1);
+    let records: Vec<Value> = r
+        .stdout_str()
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("jsonl line is not JSON ({e}): {line}"))
+        })
+        .collect();
+    let last = records.last().expect("a summary record");
+    assert_eq!(last["type"], "summary", "the last record is the summary");
+    assert_eq!(last["completed"], true);
+    assert_eq!(
+        last["findings"].as_u64(),
+        Some(json.findings().len() as u64)
+    );
     let mut got: Vec<(String, String)> = Vec::new();
-    for line in r.stdout_str().lines().filter(|l| !l.trim().is_empty()) {
-        let v: Value = serde_json::from_str(line)
-            .unwrap_or_else(|e| panic!("jsonl line is not JSON ({e}): {line}"));
-        assert_finding_shape(&v);
-        got.push((
-            v["rule"].as_str().unwrap_or("").into(),
-            v["fingerprint"].as_str().unwrap_or("").into(),
-        ));
+    for v in &records[..records.len() - 1] {
+        match v["type"].as_str() {
+            Some("finding") => {
+                assert_finding_shape(v);
+                got.push((
+                    v["rule"].as_str().unwrap_or("").into(),
+                    v["fingerprint"].as_str().unwrap_or("").into(),
+                ));
+            }
+            Some("update") => assert!(v["fingerprint"].is_string(), "{v}"),
+            other => panic!("unexpected record type {other:?}: {v}"),
+        }
     }
     let mut want: Vec<(String, String)> = json
         .findings()
@@ -395,7 +414,7 @@ fn jsonl_is_one_finding_per_line() {
         .collect();
     got.sort();
     want.sort();
-    assert_eq!(got, want, "jsonl findings == json findings");
+    assert_eq!(got, want, "jsonl finding records == json findings");
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! Every rule's examples produce a finding from that rule and its negative examples none; the
 //! built-in rule files load, and every kind a detector can produce is described.
 
+use keysweep::app::selfcheck::check_examples;
 use keysweep::rules::RuleSet;
-use keysweep::scan::selfcheck::check_examples;
 
 #[test]
 fn every_rule_example_and_negative_example_holds() {

@@ -4,7 +4,7 @@
 use sha2::{Digest, Sha256};
 
 use super::keys;
-use crate::finding::{Candidate, KeyInfo};
+use crate::finding::{Candidate, KeyInfo, kind};
 
 const JKS_MAGIC: [u8; 4] = [0xfe, 0xed, 0xfe, 0xed];
 const JCEKS_MAGIC: [u8; 4] = [0xce, 0xce, 0xce, 0xce];
@@ -48,15 +48,11 @@ pub fn detect(bytes: &[u8], rule_id: &str) -> Option<Candidate> {
             public.key_info(false),
         )
     } else if bytes.starts_with(&JKS_MAGIC) && jks_has_private_key(bytes) {
-        ("private-key/keystore", "jks".to_string(), opaque("JKS"))
+        (kind::KEYSTORE, "jks".to_string(), opaque("JKS"))
     } else if bytes.starts_with(&JCEKS_MAGIC) {
-        ("private-key/keystore", "jceks".to_string(), opaque("JCEKS"))
+        (kind::KEYSTORE, "jceks".to_string(), opaque("JCEKS"))
     } else if looks_like_pkcs12(bytes) {
-        (
-            "private-key/keystore",
-            "pkcs12".to_string(),
-            opaque("PKCS#12"),
-        )
+        (kind::KEYSTORE, "pkcs12".to_string(), opaque("PKCS#12"))
     } else {
         return None;
     };

@@ -2,7 +2,7 @@
 //! Placeholders and indirections are dropped here.
 
 use super::MatchContext;
-use crate::finding::{Candidate, redact};
+use crate::finding::{Candidate, kind, redact};
 
 /// Name suffixes that mark a setting about the secret, not the secret itself.
 const NON_SECRET_NAME_SUFFIXES: &[&str] = &[
@@ -158,7 +158,7 @@ pub fn detect(ctx: &MatchContext<'_>) -> Option<Candidate> {
         (Some(_), false) => "assignment",
     };
     let mut candidate = ctx.candidate(
-        "secret/hmac",
+        kind::HMAC_SECRET,
         value.as_bytes().to_vec(),
         value.to_string(),
         redact(value),

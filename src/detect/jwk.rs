@@ -11,8 +11,8 @@ use regex::bytes::Regex;
 
 use super::MatchContext;
 use super::keys::PublicKey;
-use crate::finding::{Candidate, redact};
-use crate::scan::decode::base64_url;
+use crate::encoding::base64_url;
+use crate::finding::{Candidate, kind, redact};
 
 /// How far to look for the braces of the object around a `kty` member.
 const MAX_OBJECT_BYTES: usize = 64 * 1024;
@@ -49,28 +49,7 @@ fn asymmetric_key(
     if d_bytes.len() < 16 || d_bytes.iter().all(|&b| b == d_bytes[0]) {
         return None;
     }
-    let member = |name: &str| members.get(name).and_then(|v| base64_url(v.as_bytes()));
-    let public = match kty {
-        "RSA" => PublicKey::rsa(&member("n")?, &member("e")?)?,
-        "EC" => {
-            let crv = match members.get("crv")?.as_str() {
-                "P-256" => "P-256",
-                "P-384" => "P-384",
-                "P-521" => "P-521",
-                _ => return None,
-            };
-            let (x, y) = (member("x")?, member("y")?);
-            let mut point = vec![0x04];
-            point.extend_from_slice(&x);
-            point.extend_from_slice(&y);
-            PublicKey::ec_from_point(crv, &point)?
-        }
-        "OKP" if members.get("crv").map(String::as_str) == Some("Ed25519") => {
-            let x = member("x")?;
-            (x.len() == 32).then_some(PublicKey::Ed25519 { x })?
-        }
-        _ => return None,
-    };
+    let public = PublicKey::from_jwk(|name| members.get(name).map(String::as_str))?;
     let secret = d.clone();
     let preview = format!("{{\"kty\":\"{kty}\",\"d\":\"{}\"}}", redact(&secret));
     let identity = public.thumbprint().into_bytes();
@@ -86,7 +65,7 @@ fn symmetric_key(ctx: &MatchContext<'_>, members: &BTreeMap<String, String>) -> 
         return None;
     }
     let preview = format!("{{\"kty\":\"oct\",\"k\":\"{}\"}}", redact(k));
-    Some(ctx.candidate("secret/hmac", k_bytes, k.clone(), preview, "jwk-oct"))
+    Some(ctx.candidate(kind::HMAC_SECRET, k_bytes, k.clone(), preview, "jwk-oct"))
 }
 
 /// The `{ ... }` that directly encloses `at`, found by brace depth (strings are ignored:

@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use super::MatchContext;
-use crate::finding::{Candidate, JwtInfo};
-use crate::scan::decode::base64_url;
+use crate::encoding::base64_url;
+use crate::finding::{Candidate, JwtInfo, kind};
 
 /// Report a JWT with its header and interesting claims. The signature is the secret part.
 pub fn detect(ctx: &MatchContext<'_>) -> Option<Candidate> {
@@ -16,7 +16,7 @@ pub fn detect(ctx: &MatchContext<'_>) -> Option<Candidate> {
         &header_segment[..header_segment.len().min(12)]
     );
     let mut candidate = ctx.candidate(
-        "jwt/token",
+        kind::JWT,
         token.as_bytes().to_vec(),
         token.to_string(),
         preview,

@@ -7,8 +7,8 @@
 use pkcs8::der::Decode;
 use sha2::{Digest, Sha256};
 
-use crate::finding::KeyInfo;
-use crate::scan::decode::to_base64_url;
+use crate::encoding::{base64_url, to_base64_url};
+use crate::finding::{KeyInfo, kind};
 
 const OID_RSA: &str = "1.2.840.113549.1.1.1";
 const OID_RSA_PSS: &str = "1.2.840.113549.1.1.10";
@@ -39,9 +39,9 @@ impl PublicKey {
     /// The finding kind for a private key with this public half.
     pub fn kind(&self) -> &'static str {
         match self {
-            PublicKey::Rsa { .. } => "private-key/rsa",
-            PublicKey::Ec { .. } => "private-key/ec",
-            PublicKey::Ed25519 { .. } => "private-key/ed25519",
+            PublicKey::Rsa { .. } => kind::RSA,
+            PublicKey::Ec { .. } => kind::EC,
+            PublicKey::Ed25519 { .. } => kind::ED25519,
         }
     }
 
@@ -99,6 +99,34 @@ impl PublicKey {
             encrypted,
             thumbprint: Some(self.thumbprint()),
             public_jwk: serde_json::from_str(&self.canonical_jwk()).ok(),
+        }
+    }
+
+    /// The public key of a JWK, given a lookup of its string members (`kty`, `n`, `e`, `crv`,
+    /// `x`, `y`). The one conversion both the JWK detector and the JWKS matcher use, so a found
+    /// private JWK and a published public one get the same thumbprint. `None` for key types
+    /// keysweep does not parse.
+    pub fn from_jwk<'a>(member: impl Fn(&str) -> Option<&'a str>) -> Option<PublicKey> {
+        let bytes = |name: &str| member(name).and_then(|v| base64_url(v.as_bytes()));
+        match member("kty")? {
+            "RSA" => PublicKey::rsa(&bytes("n")?, &bytes("e")?),
+            "EC" => {
+                let crv = match member("crv")? {
+                    "P-256" => "P-256",
+                    "P-384" => "P-384",
+                    "P-521" => "P-521",
+                    _ => return None,
+                };
+                let mut point = vec![0x04];
+                point.extend(bytes("x")?);
+                point.extend(bytes("y")?);
+                PublicKey::ec_from_point(crv, &point)
+            }
+            "OKP" if member("crv")? == "Ed25519" => {
+                let x = bytes("x")?;
+                (x.len() == 32).then_some(PublicKey::Ed25519 { x })
+            }
+            _ => None,
         }
     }
 
@@ -318,7 +346,6 @@ pub fn from_ssh_key_data(data: &ssh_key::public::KeyData) -> Result<PublicKey, K
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::decode::base64_url;
 
     #[test]
     fn rfc7638_example_thumbprint() {

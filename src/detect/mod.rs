@@ -11,7 +11,6 @@ pub mod pem;
 
 use crate::finding::Candidate;
 use crate::rules::{Detector, Rule};
-use crate::scan::Scanner;
 
 /// Everything a detector knows about one regex match.
 pub struct MatchContext<'a> {
@@ -71,12 +70,13 @@ impl MatchContext<'_> {
     }
 }
 
-/// Run the rule's detector on one match.
-pub fn run(scanner: &mut Scanner<'_>, ctx: &MatchContext<'_>, out: &mut Vec<Candidate>) {
+/// Run the rule's detector on one match. `Detector::Base64` is a decoder, not a detector: the
+/// scanner handles it before calling here.
+pub fn run(ctx: &MatchContext<'_>, out: &mut Vec<Candidate>) {
     match ctx.rule.spec.detect {
         Detector::Pem => out.extend(pem::detect_pem(ctx)),
         Detector::Ppk => out.extend(pem::detect_ppk(ctx)),
-        Detector::Base64 => pem::detect_base64_wrapped(scanner, ctx, out),
+        Detector::Base64 => {}
         Detector::Jwk => out.extend(jwk::detect(ctx)),
         Detector::Jwt => out.extend(jwt::detect(ctx)),
         Detector::Hmac => out.extend(hmac::detect(ctx)),

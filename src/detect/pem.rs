@@ -5,9 +5,8 @@ use sha2::{Digest, Sha256};
 
 use super::MatchContext;
 use super::keys::{self, PublicKey};
-use crate::finding::{Candidate, KeyInfo};
-use crate::scan::decode::{self, base64_standard};
-use crate::scan::{MAX_DECODE_DEPTH, Scanner};
+use crate::encoding::{self, base64_standard};
+use crate::finding::{Candidate, KeyInfo, kind};
 
 /// Bodies shorter than this (decoded) are placeholders, not keys.
 const MIN_KEY_BYTES: usize = 32;
@@ -26,7 +25,7 @@ pub fn detect_pem(ctx: &MatchContext<'_>) -> Option<Candidate> {
     }
     let body = &matched[header_end..footer_start];
     let encrypted_legacy = contains(body, b"Proc-Type: 4,ENCRYPTED");
-    let base64_text = decode::pem_body_base64(body);
+    let base64_text = encoding::pem_body_base64(body);
     let der = base64_standard(&base64_text)?;
     if der.len() < MIN_KEY_BYTES {
         return None;
@@ -90,29 +89,24 @@ fn parse_labelled(label: &str, der: &[u8], encrypted_legacy: bool) -> Option<Par
     let pem_format = |f: &str| format!("pem-{f}");
     match label {
         "RSA PRIVATE KEY" if encrypted_legacy => Some(ParsedKey::opaque(
-            "private-key/rsa",
+            kind::RSA,
             "RSA",
             "pem-pkcs1-encrypted",
             true,
         )),
         "EC PRIVATE KEY" if encrypted_legacy => Some(ParsedKey::opaque(
-            "private-key/ec",
+            kind::EC,
             "EC",
             "pem-sec1-encrypted",
             true,
         )),
         "DSA PRIVATE KEY" => looks_like_der(der)
-            .then(|| ParsedKey::opaque("private-key/dsa", "DSA", "pem-dsa", encrypted_legacy)),
-        "ENCRYPTED PRIVATE KEY" => looks_like_der(der).then(|| {
-            ParsedKey::opaque(
-                "private-key/encrypted",
-                "unknown",
-                "pem-pkcs8-encrypted",
-                true,
-            )
-        }),
-        "PGP PRIVATE KEY BLOCK" => is_pgp_secret_key(der)
-            .then(|| ParsedKey::opaque("private-key/pgp", "PGP", "pgp-armor", false)),
+            .then(|| ParsedKey::opaque(kind::DSA, "DSA", "pem-dsa", encrypted_legacy)),
+        "ENCRYPTED PRIVATE KEY" => looks_like_der(der)
+            .then(|| ParsedKey::opaque(kind::ENCRYPTED, "unknown", "pem-pkcs8-encrypted", true)),
+        "PGP PRIVATE KEY BLOCK" => {
+            is_pgp_secret_key(der).then(|| ParsedKey::opaque(kind::PGP, "PGP", "pgp-armor", false))
+        }
         "OPENSSH PRIVATE KEY" => parse_openssh(der),
         _ => match keys::from_any_der(der) {
             Ok((public, structure)) => Some(ParsedKey::from_public(
@@ -120,12 +114,11 @@ fn parse_labelled(label: &str, der: &[u8], encrypted_legacy: bool) -> Option<Par
                 &pem_format(structure),
                 false,
             )),
-            Err(_) if keys::pkcs8_algorithm(der).as_deref() == Some(keys::OID_DSA) => Some(
-                ParsedKey::opaque("private-key/dsa", "DSA", "pem-pkcs8", false),
-            ),
-            Err(_) => (der.len() >= 128 && looks_like_der(der)).then(|| {
-                ParsedKey::opaque("private-key/other", "unknown", "pem", encrypted_legacy)
-            }),
+            Err(_) if keys::pkcs8_algorithm(der).as_deref() == Some(keys::OID_DSA) => {
+                Some(ParsedKey::opaque(kind::DSA, "DSA", "pem-pkcs8", false))
+            }
+            Err(_) => (der.len() >= 128 && looks_like_der(der))
+                .then(|| ParsedKey::opaque(kind::OTHER, "unknown", "pem", encrypted_legacy)),
         },
     }
 }
@@ -223,30 +216,6 @@ pub fn detect_ppk(ctx: &MatchContext<'_>) -> Option<Candidate> {
     );
     candidate.key = Some(parsed.key);
     Some(candidate)
-}
-
-/// Base64 text that decodes to PEM: scan the decoded bytes again and place what is found at
-/// the encoded string.
-pub fn detect_base64_wrapped(
-    scanner: &mut Scanner<'_>,
-    ctx: &MatchContext<'_>,
-    out: &mut Vec<Candidate>,
-) {
-    if ctx.depth >= MAX_DECODE_DEPTH {
-        return;
-    }
-    let Some(decoded) = base64_standard(ctx.secret()) else {
-        return;
-    };
-    let mut inner = Vec::new();
-    scanner.scan_at_depth(&decoded, ctx.path, ctx.depth + 1, &mut inner);
-    for mut candidate in inner {
-        candidate.start = ctx.secret_start;
-        candidate.end = ctx.secret_end;
-        candidate.format = format!("base64({})", candidate.format);
-        candidate.rule_id = ctx.rule.spec.id.clone();
-        out.push(candidate);
-    }
 }
 
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {

@@ -100,7 +100,7 @@ fn write_finding(
         writeln!(out, "  token:       {}", parts.join(", "))?;
     }
     let verification = &finding.verification;
-    let mut status = verification.status.clone();
+    let mut status = verification.status.as_str().to_string();
     if let Some(kid) = &verification.kid {
         status.push_str(&format!(" (kid {kid})"));
     }

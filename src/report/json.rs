@@ -1,4 +1,4 @@
-//! `--format json` (one document) and `--format jsonl` (one finding per line).
+//! `--format json`: one document with findings, skipped inputs and statistics.
 
 use std::io::Write;
 
@@ -8,12 +8,12 @@ use super::{RenderOptions, ScanReport, shown_secret};
 use crate::finding::{Finding, Skipped, Stats};
 
 #[derive(Serialize)]
-struct Tool {
+pub(super) struct Tool {
     name: &'static str,
     version: &'static str,
 }
 
-const TOOL: Tool = Tool {
+pub(super) const TOOL: Tool = Tool {
     name: "keysweep",
     version: env!("CARGO_PKG_VERSION"),
 };
@@ -53,17 +53,4 @@ pub fn write_document(
     };
     serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)
-}
-
-/// One finding object per line.
-pub fn write_lines(
-    report: &ScanReport<'_>,
-    options: &RenderOptions,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    for finding in &report.findings {
-        serde_json::to_writer(&mut *out, &finding_value(finding, options))?;
-        writeln!(out)?;
-    }
-    Ok(())
 }

@@ -1,11 +1,20 @@
 //! Rendering findings: human, JSON, JSON Lines and SARIF. Secrets are redacted unless the user
 //! asked for them; output order is deterministic.
+//!
+//! Every report is a [`ReportSink`]: it is told when the run begins, sees each finding when it
+//! is first known (`jsonl` writes it then), and gets the final report when the run ends (the
+//! document formats render everything then). [`Reports`] drives several sinks at once, so one
+//! run can write SARIF to a file and the human summary to the terminal.
 
 pub mod human;
 pub mod json;
+pub mod jsonl;
 pub mod sarif;
 
 use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
 
 use crate::finding::{Finding, Skipped, Stats};
 use crate::rules::RuleSet;
@@ -37,17 +46,153 @@ pub struct RenderOptions {
     pub color: bool,
 }
 
-/// Render a report to `out`.
-pub fn write(
-    report: &ScanReport<'_>,
-    options: &RenderOptions,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    match options.format {
-        Format::Human => human::write(report, options, out),
-        Format::Json => json::write_document(report, options, out),
-        Format::Jsonl => json::write_lines(report, options, out),
-        Format::Sarif => sarif::write(report, out),
+/// One report to write: how, and where (`None` is standard output).
+#[derive(Clone, Debug)]
+pub struct OutputSpec {
+    pub path: Option<PathBuf>,
+    pub render: RenderOptions,
+}
+
+/// A report being written as the run goes.
+pub trait ReportSink: Send {
+    /// A finding the first time it is known (verified as far as known, suppression applied).
+    fn finding(&mut self, _finding: &Finding) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    /// The run is over: the final, verified, suppressed and ordered report.
+    fn finish(&mut self, report: &ScanReport<'_>) -> std::io::Result<()>;
+}
+
+/// Where a report's bytes go: a file or standard output. A closed pipe (`keysweep ... | head`)
+/// ends the report quietly.
+pub struct Output {
+    writer: Box<dyn Write + Send>,
+    name: String,
+    closed: bool,
+}
+
+impl Output {
+    /// Create the file (mode 0600 when it will hold secrets) or take standard output.
+    pub fn open(spec: &OutputSpec) -> anyhow::Result<Output> {
+        let (writer, name): (Box<dyn Write + Send>, String) = match &spec.path {
+            Some(path) => {
+                let file = create_file(path, spec.render.show_secrets)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                (
+                    Box::new(std::io::BufWriter::new(file)),
+                    path.display().to_string(),
+                )
+            }
+            None => (
+                Box::new(std::io::BufWriter::new(std::io::stdout())),
+                "standard output".to_string(),
+            ),
+        };
+        Ok(Output {
+            writer,
+            name,
+            closed: false,
+        })
+    }
+
+    /// Write with `render`, then flush. A broken pipe closes this output for good.
+    pub fn write_with(
+        &mut self,
+        render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match render(&mut self.writer).and_then(|()| self.writer.flush()) {
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+fn create_file(path: &std::path::Path, private: bool) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    options.open(path)
+}
+
+/// A function that renders a whole report.
+type RenderFn = fn(&ScanReport<'_>, &RenderOptions, &mut dyn Write) -> std::io::Result<()>;
+
+/// A report rendered once, at the end (human, json, sarif).
+struct DocumentSink {
+    output: Output,
+    render: RenderOptions,
+    render_fn: RenderFn,
+}
+
+impl ReportSink for DocumentSink {
+    fn finish(&mut self, report: &ScanReport<'_>) -> std::io::Result<()> {
+        let (render, render_fn) = (self.render, self.render_fn);
+        self.output
+            .write_with(|out| render_fn(report, &render, out))
+    }
+}
+
+/// Every report of a run.
+pub struct Reports {
+    sinks: Vec<(Box<dyn ReportSink>, String)>,
+}
+
+impl Reports {
+    /// Open every configured output (files are created now, so a bad path fails before the
+    /// scan starts).
+    pub fn open(specs: &[OutputSpec]) -> anyhow::Result<Reports> {
+        let mut sinks: Vec<(Box<dyn ReportSink>, String)> = Vec::new();
+        for spec in specs {
+            let output = Output::open(spec)?;
+            let name = output.name.clone();
+            let render_fn: RenderFn = match spec.render.format {
+                Format::Jsonl => {
+                    sinks.push((Box::new(jsonl::JsonlSink::new(output, spec.render)), name));
+                    continue;
+                }
+                Format::Human => human::write,
+                Format::Json => json::write_document,
+                Format::Sarif => sarif::write,
+            };
+            let sink = Box::new(DocumentSink {
+                output,
+                render: spec.render,
+                render_fn,
+            });
+            sinks.push((sink, name));
+        }
+        Ok(Reports { sinks })
+    }
+
+    /// Hand a newly known finding to every sink.
+    pub fn finding(&mut self, finding: &Finding) -> anyhow::Result<()> {
+        for (sink, name) in &mut self.sinks {
+            sink.finding(finding)
+                .with_context(|| format!("cannot write the report to {name}"))?;
+        }
+        Ok(())
+    }
+
+    /// Hand the final report to every sink.
+    pub fn finish(&mut self, report: &ScanReport<'_>) -> anyhow::Result<()> {
+        for (sink, name) in &mut self.sinks {
+            sink.finish(report)
+                .with_context(|| format!("cannot write the report to {name}"))?;
+        }
+        Ok(())
     }
 }
 

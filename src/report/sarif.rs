@@ -11,8 +11,8 @@ use serde_sarif::sarif::{
     Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif, Tool, ToolComponent,
 };
 
-use super::ScanReport;
-use crate::finding::{Finding, Location, Severity};
+use super::{RenderOptions, ScanReport};
+use crate::finding::{Finding, Location, Severity, Status};
 use crate::rules::KindSpec;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -21,7 +21,11 @@ const INFORMATION_URI: &str = "https://github.com/keysweep/keysweep";
 const FINGERPRINT_KEY: &str = "keysweep/v1";
 
 /// Write the report as SARIF.
-pub fn write(report: &ScanReport<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn write(
+    report: &ScanReport<'_>,
+    _options: &RenderOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let sarif = build(report);
     serde_json::to_writer_pretty(&mut *out, &sarif)?;
     writeln!(out)
@@ -202,9 +206,9 @@ fn end_column(location: &Location) -> usize {
 }
 
 fn result_level(finding: &Finding) -> ResultLevel {
-    match finding.verification.status.as_str() {
-        "live" | "signs-token" => ResultLevel::Error,
-        "known-example" => ResultLevel::Note,
+    match finding.verification.status {
+        status if status.is_proven() => ResultLevel::Error,
+        Status::KnownExample => ResultLevel::Note,
         _ => level(finding.severity),
     }
 }

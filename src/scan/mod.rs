@@ -2,12 +2,10 @@
 //!
 //! One `Scanner` per thread; it owns reusable buffers and does no I/O.
 
-pub mod decode;
-pub mod selfcheck;
-
 use crate::detect::{self, MatchContext};
+use crate::encoding::base64_standard;
 use crate::finding::Candidate;
-use crate::rules::RuleSet;
+use crate::rules::{Detector, RuleSet};
 
 /// Bytes sniffed for a NUL to call content binary.
 pub const BINARY_SNIFF_BYTES: usize = 8 * 1024;
@@ -63,13 +61,7 @@ impl<'r> Scanner<'r> {
     }
 
     /// Scan decoded content found inside another blob.
-    pub(crate) fn scan_at_depth(
-        &mut self,
-        bytes: &[u8],
-        path: &str,
-        depth: u8,
-        out: &mut Vec<Candidate>,
-    ) {
+    fn scan_at_depth(&mut self, bytes: &[u8], path: &str, depth: u8, out: &mut Vec<Candidate>) {
         let rules = self.rules;
         let mut hits = self.collect_hits(bytes);
         for (rule_index, rule_hits) in hits.iter_mut().enumerate() {
@@ -110,9 +102,33 @@ impl<'r> Scanner<'r> {
                     {
                         continue;
                     }
-                    detect::run(self, &ctx, out);
+                    if rule.spec.detect == Detector::Base64 {
+                        self.scan_base64_wrapped(&ctx, out);
+                    } else {
+                        detect::run(&ctx, out);
+                    }
                 }
             }
+        }
+    }
+
+    /// Base64 text that may hold PEM: decode it, scan the decoded bytes one level deeper, and
+    /// place what is found at the encoded string.
+    fn scan_base64_wrapped(&mut self, ctx: &MatchContext<'_>, out: &mut Vec<Candidate>) {
+        if ctx.depth >= MAX_DECODE_DEPTH {
+            return;
+        }
+        let Some(decoded) = base64_standard(ctx.secret()) else {
+            return;
+        };
+        let mut inner = Vec::new();
+        self.scan_at_depth(&decoded, ctx.path, ctx.depth + 1, &mut inner);
+        for mut candidate in inner {
+            candidate.start = ctx.secret_start;
+            candidate.end = ctx.secret_end;
+            candidate.format = format!("base64({})", candidate.format);
+            candidate.rule_id = ctx.rule.spec.id.clone();
+            out.push(candidate);
         }
     }
 

@@ -1,5 +1,5 @@
 //! Files and directories: a parallel walk (ignore's `WalkParallel`) that reads each file once,
-//! into a per-thread buffer or a memory map, and hands the bytes to a per-thread handler.
+//! into a per-thread buffer or a memory map, and hands the bytes to a per-thread sink.
 
 use std::fs::File;
 use std::io::Read;
@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 
+use super::{Blob, BlobSink, Origin};
 use crate::finding::Skipped;
 
 /// Initial (and retained) size of each walker thread's read buffer.
@@ -24,24 +25,12 @@ pub struct FsOptions {
     pub threads: usize,
 }
 
-/// What the walker hands to a handler.
-pub enum FsEvent<'a> {
-    /// A file's content (text or binary: the scanner decides what to examine).
-    File { path: &'a str, bytes: &'a [u8] },
-    /// Something that could not be scanned.
-    Skipped(Skipped),
-}
-
-/// A per-thread consumer of walk events.
-pub trait FileHandler: Send {
-    fn handle(&mut self, event: FsEvent<'_>);
-}
-
-/// Walk `roots` in parallel; `make_handler` is called once per walker thread.
-pub fn walk<H, F>(roots: &[PathBuf], options: &FsOptions, make_handler: F)
+/// Walk `roots` in parallel; `make_sink` is called once per walker thread. Files over
+/// `max_file_size` are listed as skipped without being read.
+pub fn walk<S, F>(roots: &[PathBuf], options: &FsOptions, make_sink: F)
 where
-    H: FileHandler,
-    F: Fn() -> H + Sync,
+    S: BlobSink,
+    F: Fn() -> S + Sync,
 {
     let Some((first, rest)) = roots.split_first() else {
         return;
@@ -64,7 +53,7 @@ where
         .filter_entry(|entry| entry.file_name() != ".git");
     let single_dir_root = (roots.len() == 1 && roots[0].is_dir()).then(|| roots[0].clone());
     let mut visitor_builder = VisitorBuilder {
-        make_handler: &make_handler,
+        make_sink: &make_sink,
         root: single_dir_root.as_deref(),
         max_file_size: options.max_file_size,
     };
@@ -72,19 +61,19 @@ where
 }
 
 struct VisitorBuilder<'s, F> {
-    make_handler: &'s F,
+    make_sink: &'s F,
     root: Option<&'s Path>,
     max_file_size: u64,
 }
 
-impl<'s, H, F> ParallelVisitorBuilder<'s> for VisitorBuilder<'s, F>
+impl<'s, S, F> ParallelVisitorBuilder<'s> for VisitorBuilder<'s, F>
 where
-    H: FileHandler + 's,
-    F: Fn() -> H + Sync,
+    S: BlobSink + 's,
+    F: Fn() -> S + Sync,
 {
     fn build(&mut self) -> Box<dyn ParallelVisitor + 's> {
         Box::new(Visitor {
-            handler: (self.make_handler)(),
+            sink: (self.make_sink)(),
             root: self.root,
             max_file_size: self.max_file_size,
             buffer: Vec::with_capacity(READ_BUFFER_CAPACITY),
@@ -92,26 +81,24 @@ where
     }
 }
 
-struct Visitor<'s, H> {
-    handler: H,
+struct Visitor<'s, S> {
+    sink: S,
     root: Option<&'s Path>,
     max_file_size: u64,
     buffer: Vec<u8>,
 }
 
-impl<H: FileHandler> ParallelVisitor for Visitor<'_, H> {
+impl<S: BlobSink> ParallelVisitor for Visitor<'_, S> {
     fn visit(&mut self, entry: Result<DirEntry, ignore::Error>) -> WalkState {
         match entry {
             Ok(entry) => self.visit_entry(&entry),
-            Err(error) => self
-                .handler
-                .handle(FsEvent::Skipped(skipped_from_error(&error))),
+            Err(error) => self.sink.skip(skipped_from_error(&error)),
         }
         WalkState::Continue
     }
 }
 
-impl<H: FileHandler> Visitor<'_, H> {
+impl<S: BlobSink> Visitor<'_, S> {
     fn visit_entry(&mut self, entry: &DirEntry) {
         let Some(file_type) = entry.file_type() else {
             return;
@@ -152,7 +139,14 @@ impl<H: FileHandler> Visitor<'_, H> {
     }
 
     fn emit(&mut self, path: &str, bytes: &[u8]) {
-        self.handler.handle(FsEvent::File { path, bytes });
+        self.sink.blob(Blob {
+            id: None,
+            bytes,
+            origin: Origin::File {
+                path: path.to_string(),
+            },
+            lines: None,
+        });
     }
 
     /// Read a file with as few system calls as a plain read: files under the mapping threshold
@@ -188,10 +182,10 @@ impl<H: FileHandler> Visitor<'_, H> {
                 .unwrap_or(path);
             to_slash(&relative.to_string_lossy())
         });
-        self.handler.handle(FsEvent::Skipped(Skipped {
+        self.sink.skip(Skipped {
             path,
             reason: reason.to_string(),
-        }));
+        });
     }
 
     /// The path relative to the single directory root, else as walked; `/`-separated.

@@ -1309,3 +1309,11 @@ mod tests {
         assert_eq!(generations, vec![3, 2, 1]);
     }
 }
+
+/// Cache sizes and diagnostics for the git reader (from the environment, read by `config`).
+#[derive(Clone, Debug, Default)]
+pub struct GitTuning {
+    pub object_cache_mb: Option<usize>,
+    pub pack_cache_mb: Option<usize>,
+    pub timing: bool,
+}

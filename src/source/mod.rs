@@ -1,27 +1,89 @@
-//! Sources produce blobs (bytes plus where they came from). They know nothing about rules or
-//! findings; `locate` turns a byte span into a 1-based line and column.
+//! Sources produce blobs: bytes plus where they came from. Every source (files, git history,
+//! the index, archive members) pushes into a [`BlobSink`]; sources know nothing about rules or
+//! findings. `locate` turns a candidate's byte span into a 1-based line and column.
 
 pub mod fs;
 pub mod git;
 pub mod staged;
 
-use crate::finding::{Candidate, Location};
+use std::ops::Range;
+
+use crate::finding::{Candidate, Location, Skipped};
 use crate::suppress;
 
+/// One unit of content from any source.
+pub struct Blob<'a> {
+    /// Git's blob id of the bytes, where the source knows it without hashing (history, index).
+    /// The scan worker de-duplicates by it across sources.
+    pub id: Option<gix::ObjectId>,
+    pub bytes: &'a [u8],
+    pub origin: Origin,
+    /// When set, only findings overlapping these 1-based line ranges count (`staged`: the
+    /// lines the commit adds).
+    pub lines: Option<Vec<Range<usize>>>,
+}
+
 /// Where a blob came from.
-#[derive(Clone, Debug, Default)]
-pub struct Origin {
-    /// `file`, `git`, `staged`, `stdin`.
-    pub source: &'static str,
-    /// Path relative to the scan root, with `/`.
-    pub path: String,
-    pub commit: Option<String>,
-    pub author: Option<String>,
-    pub date: Option<String>,
-    /// Git blob id of the content, where known.
-    pub blob: Option<String>,
-    /// In history scans: how many commits carry this blob at this path.
-    pub commits: Option<u64>,
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A file in a walked tree; the path is relative to the scan root, with `/`.
+    File { path: String },
+    /// A blob in git history: the path and commit that first introduced it (no commit for an
+    /// object no commit reaches).
+    History {
+        path: String,
+        commit: Option<gix::ObjectId>,
+    },
+    /// A staged blob in the index.
+    Index { path: String },
+    /// A member of an archive: the archive's path and the member's path inside it.
+    ArchiveMember { outer: String, member: String },
+}
+
+impl Origin {
+    /// The `source` name every report uses: `file`, `git`, `staged`, `archive`.
+    pub fn source(&self) -> &'static str {
+        match self {
+            Origin::File { .. } => "file",
+            Origin::History { .. } => "git",
+            Origin::Index { .. } => "staged",
+            Origin::ArchiveMember { .. } => "archive",
+        }
+    }
+
+    /// The path shown to users; archive members are joined with `!` (`a.zip!keys/k.pem`).
+    pub fn path(&self) -> String {
+        match self {
+            Origin::File { path } | Origin::History { path, .. } | Origin::Index { path } => {
+                path.clone()
+            }
+            Origin::ArchiveMember { outer, member } => format!("{outer}!{member}"),
+        }
+    }
+
+    /// The commit that introduced the blob, for history blobs.
+    pub fn commit(&self) -> Option<&gix::ObjectId> {
+        match self {
+            Origin::History { commit, .. } => commit.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// Where sources push what they produce. One sink per worker thread.
+pub trait BlobSink: Send {
+    /// Content to scan.
+    fn blob(&mut self, blob: Blob<'_>);
+    /// Something that could not be read, and why.
+    fn skip(&mut self, skipped: Skipped);
+}
+
+/// Whether a location spanning `line..=end_line` overlaps any of `ranges` (1-based, half-open).
+pub fn overlaps(ranges: &[Range<usize>], line: usize, end_line: usize) -> bool {
+    let end_line = end_line.max(line);
+    ranges
+        .iter()
+        .any(|range| range.start <= end_line && line < range.end)
 }
 
 /// A candidate placed in its blob.
@@ -33,8 +95,16 @@ pub struct Located {
 
 /// Place candidates found in `bytes`: line and column (UTF-16 code units, as SARIF's
 /// `columnKind` says), and whether an inline allow comment covers the line.
-pub fn locate(bytes: &[u8], candidates: Vec<Candidate>, origin: &Origin, out: &mut Vec<Located>) {
+pub fn locate(
+    bytes: &[u8],
+    candidates: Vec<Candidate>,
+    origin: &Origin,
+    blob: Option<&str>,
+    out: &mut Vec<Located>,
+) {
     let mut index = LineIndex::new(bytes);
+    let path = origin.path();
+    let commit = origin.commit().map(ToString::to_string);
     for candidate in candidates {
         let start = candidate.start.min(bytes.len());
         let end = candidate.end.clamp(start, bytes.len());
@@ -45,18 +115,18 @@ pub fn locate(bytes: &[u8], candidates: Vec<Candidate>, origin: &Origin, out: &m
         let allowed = suppress::line_allows(&bytes[line_start..line_end])
             || (line_start > 0 && suppress::line_allows(previous_line(bytes, line_start)));
         let location = Location {
-            source: origin.source.to_string(),
-            path: origin.path.clone(),
+            source: origin.source().to_string(),
+            path: path.clone(),
             line,
             column,
             end_line,
             end_column,
             format: candidate.format.clone(),
-            commit: origin.commit.clone(),
-            author: origin.author.clone(),
-            date: origin.date.clone(),
-            blob: origin.blob.clone(),
-            commits: origin.commits,
+            commit: commit.clone(),
+            author: None,
+            date: None,
+            blob: blob.map(str::to_string),
+            commits: None,
             rule_id: candidate.rule_id.clone(),
             allowed,
         };

@@ -9,12 +9,16 @@
 use std::ops::Range;
 use std::path::Path;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use gix::ObjectId;
 use gix::bstr::{BString, ByteSlice as _};
 use gix::objs::FindExt as _;
 
+use imara_diff::{Algorithm, Diff, InternedInput, TokenSource};
+
+use super::{Blob, BlobSink, Origin};
 use crate::finding::Skipped;
+use crate::scan::is_binary;
 
 /// A staged file that differs from HEAD.
 #[derive(Clone, Debug)]
@@ -34,8 +38,7 @@ pub struct Staged {
     pub notes: Vec<Skipped>,
 }
 
-/// List the index entries added or modified against HEAD. `index_file` is `GIT_INDEX_FILE`
-/// (relative to the current directory, as git treats it).
+/// List the index entries added or modified against HEAD. `index_file` is `GIT_INDEX_FILE`.
 pub fn staged_entries(repo: &gix::Repository, index_file: Option<&Path>) -> anyhow::Result<Staged> {
     if repo.is_bare() && index_file.is_none() {
         bail!(
@@ -43,11 +46,9 @@ pub fn staged_entries(repo: &gix::Repository, index_file: Option<&Path>) -> anyh
             repo.git_dir().display()
         );
     }
+    // `index_file` is made absolute by `config` (git resolves it against the current directory).
     let index_path = match index_file {
-        Some(path) if path.is_absolute() => path.to_path_buf(),
-        Some(path) => std::env::current_dir()
-            .context("cannot read the current directory")?
-            .join(path),
+        Some(path) => path.to_path_buf(),
         None => repo.index_path(),
     };
     let mut out = Staged::default();
@@ -162,126 +163,85 @@ pub fn read_blob<'b>(
     Ok(blob.data)
 }
 
-/// Does `[line, end_line]` (1-based, inclusive) overlap any of the `added` ranges?
-pub fn overlaps(added: &[Range<usize>], line: usize, end_line: usize) -> bool {
-    let end_line = end_line.max(line);
-    added
-        .iter()
-        .any(|range| range.start <= end_line && line < range.end)
-}
+/// Lines (old and new together) up to which the diff is exact; past it imara-diff's heuristic
+/// bounds the cost and may call a few more lines added: more findings, never fewer.
+const MAX_EXACT_DIFF_LINES: usize = 20_000;
 
-/// Edit distance beyond which the diff gives up and calls the changed middle all added.
-const MAX_EDIT_DISTANCE: usize = 2000;
-
-/// The 1-based line ranges (end exclusive) of `new` that are not in `old`, by a Myers line diff
-/// (common prefix and suffix trimmed first). When the files differ too much for a cheap diff,
-/// the whole changed middle counts as added: more findings, never fewer.
+/// The 1-based line ranges (end exclusive) of `new` that are not in `old`, by imara-diff's
+/// Myers line diff (minimal: a line counts as added only when no longest common subsequence
+/// keeps it). Lines are compared without their terminators.
 pub fn added_lines(old: &[u8], new: &[u8]) -> Vec<Range<usize>> {
-    let a: Vec<&[u8]> = split_lines(old);
-    let b: Vec<&[u8]> = split_lines(new);
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let suffix = a[prefix..]
-        .iter()
-        .rev()
-        .zip(b[prefix..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let a_mid = &a[prefix..a.len() - suffix];
-    let b_mid = &b[prefix..b.len() - suffix];
-    let mut added_flags = vec![true; b_mid.len()];
-    if !a_mid.is_empty()
-        && !b_mid.is_empty()
-        && let Some(matched) = myers_matches(a_mid, b_mid, MAX_EDIT_DISTANCE)
-    {
-        for y in matched {
-            added_flags[y] = false;
-        }
-    }
-    let mut ranges: Vec<Range<usize>> = Vec::new();
-    for (i, &added) in added_flags.iter().enumerate() {
-        if !added {
-            continue;
-        }
-        let line = prefix + i + 1;
-        match ranges.last_mut() {
-            Some(last) if last.end == line => last.end = line + 1,
-            _ => ranges.push(line..line + 1),
-        }
-    }
-    ranges
+    let input = InternedInput::new(Lines(old), Lines(new));
+    let algorithm = if input.before.len() + input.after.len() <= MAX_EXACT_DIFF_LINES {
+        Algorithm::MyersMinimal
+    } else {
+        Algorithm::Myers
+    };
+    let diff = Diff::compute(algorithm, &input);
+    diff.hunks()
+        .filter(|hunk| !hunk.after.is_empty())
+        .map(|hunk| hunk.after.start as usize + 1..hunk.after.end as usize + 1)
+        .collect()
 }
 
-/// Lines without their terminators; a trailing newline does not start an extra line.
-fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
-    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
-    if bytes.ends_with(b"\n") || bytes.is_empty() {
-        lines.pop();
+/// A blob's lines without their terminators; a trailing newline does not start an extra line.
+struct Lines<'a>(&'a [u8]);
+
+impl<'a> TokenSource for Lines<'a> {
+    type Token = &'a [u8];
+    type Tokenizer = std::vec::IntoIter<&'a [u8]>;
+
+    fn tokenize(&self) -> Self::Tokenizer {
+        let mut lines: Vec<&[u8]> = self.0.split(|&b| b == b'\n').collect();
+        if self.0.ends_with(b"\n") || self.0.is_empty() {
+            lines.pop();
+        }
+        lines.into_iter()
     }
-    lines
+
+    fn estimate_tokens(&self) -> u32 {
+        u32::try_from(memchr::memchr_iter(b'\n', self.0).count() + 1).unwrap_or(u32::MAX)
+    }
 }
 
-/// Indices of `b` that the shortest edit script keeps (matched to a line of `a`), or `None`
-/// when more than `max_d` edits are needed.
-fn myers_matches(a: &[&[u8]], b: &[&[u8]], max_d: usize) -> Option<Vec<usize>> {
-    let (n, m) = (a.len() as isize, b.len() as isize);
-    let max_d = max_d.min((n + m) as usize) as isize;
-    let offset = max_d + 1;
-    let mut v = vec![0isize; (2 * max_d + 3) as usize];
-    // trace[d] = V after step d, for k in -d..=d (index k + d).
-    let mut trace: Vec<Vec<isize>> = Vec::new();
-    let mut end_d = None;
-    'outer: for d in 0..=max_d {
-        for k in (-d..=d).step_by(2) {
-            let go_down =
-                k == -d || (k != d && v[(k - 1 + offset) as usize] < v[(k + 1 + offset) as usize]);
-            let mut x = if go_down {
-                v[(k + 1 + offset) as usize]
-            } else {
-                v[(k - 1 + offset) as usize] + 1
-            };
-            let mut y = x - k;
-            while x < n && y < m && a[x as usize] == b[y as usize] {
-                x += 1;
-                y += 1;
+/// Push every staged blob into `sink`, each restricted to the lines the commit adds (a binary
+/// blob, or a file new to HEAD, is added as a whole). `index_file` is `GIT_INDEX_FILE`.
+pub fn scan_into(
+    repo: &gix::Repository,
+    index_file: Option<&Path>,
+    sink: &mut dyn BlobSink,
+) -> anyhow::Result<Vec<Skipped>> {
+    let staged = staged_entries(repo, index_file)?;
+    let mut buf = Vec::new();
+    let mut old = Vec::new();
+    for entry in &staged.entries {
+        let data = match read_blob(repo, &entry.id, &mut buf) {
+            Ok(data) => data,
+            Err(error) => {
+                sink.skip(Skipped {
+                    path: entry.path.clone(),
+                    reason: format!("cannot read the staged blob {}: {error:#}", entry.id),
+                });
+                continue;
             }
-            v[(k + offset) as usize] = x;
-            if x >= n && y >= m {
-                trace.push(v[(offset - d) as usize..=(offset + d) as usize].to_vec());
-                end_d = Some(d);
-                break 'outer;
-            }
-        }
-        trace.push(v[(offset - d) as usize..=(offset + d) as usize].to_vec());
-    }
-    let end_d = end_d?;
-    let mut matched = Vec::new();
-    let (mut x, mut y) = (n, m);
-    for d in (1..=end_d).rev() {
-        let prev = &trace[(d - 1) as usize];
-        let at = |k: isize| prev[(k + d - 1) as usize];
-        let k = x - y;
-        let prev_k = if k == -d || (k != d && at(k - 1) < at(k + 1)) {
-            k + 1
-        } else {
-            k - 1
         };
-        let prev_x = at(prev_k);
-        let prev_y = prev_x - prev_k;
-        while x > prev_x && y > prev_y {
-            x -= 1;
-            y -= 1;
-            matched.push(y as usize);
-        }
-        x = prev_x;
-        y = prev_y;
+        let lines = match &entry.head {
+            // HEAD's blob unreadable: judge the whole file.
+            Some(head) if !is_binary(data) => read_blob(repo, head, &mut old)
+                .ok()
+                .map(|old_data| added_lines(old_data, data)),
+            _ => None,
+        };
+        sink.blob(Blob {
+            id: Some(entry.id),
+            bytes: data,
+            origin: Origin::Index {
+                path: entry.path.clone(),
+            },
+            lines,
+        });
     }
-    // d = 0: a diagonal from (0, 0).
-    while x > 0 && y > 0 {
-        x -= 1;
-        y -= 1;
-        matched.push(y as usize);
-    }
-    Some(matched)
+    Ok(staged.notes)
 }
 
 #[cfg(test)]
@@ -313,9 +273,13 @@ mod tests {
         assert_eq!(total, 2);
     }
 
-    /// Myers' kept lines are a longest common subsequence (checked against a DP) on random input.
+    /// Never an added line missed: the lines the diff keeps (not added) are a common
+    /// subsequence of old and new, so at least new minus a longest common subsequence (checked
+    /// against a DP) is added. imara-diff prunes lines unique to one side before its search,
+    /// so it may call a few more lines added than the minimal edit script; the excess is
+    /// bounded here.
     #[test]
-    fn myers_is_a_longest_common_subsequence() {
+    fn kept_lines_are_a_common_subsequence() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {
             seed ^= seed << 13;
@@ -323,12 +287,13 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        let alphabet: [&[u8]; 4] = [b"a", b"b", b"c", b"d"];
+        let alphabet = [b'a', b'b', b'c', b'd'];
+        let (mut added_total, mut minimal_total) = (0, 0);
         for _ in 0..300 {
             let n = (next() % 12) as usize;
             let m = (next() % 12) as usize;
-            let a: Vec<&[u8]> = (0..n).map(|_| alphabet[(next() % 4) as usize]).collect();
-            let b: Vec<&[u8]> = (0..m).map(|_| alphabet[(next() % 4) as usize]).collect();
+            let a: Vec<u8> = (0..n).map(|_| alphabet[(next() % 4) as usize]).collect();
+            let b: Vec<u8> = (0..m).map(|_| alphabet[(next() % 4) as usize]).collect();
             let mut dp = vec![vec![0usize; m + 1]; n + 1];
             for i in (0..n).rev() {
                 for j in (0..m).rev() {
@@ -339,24 +304,32 @@ mod tests {
                     };
                 }
             }
-            let mut kept = myers_matches(&a, &b, 100).unwrap();
-            kept.sort_unstable();
-            kept.dedup();
-            assert_eq!(kept.len(), dp[0][0], "{a:?} {b:?}");
+            let text =
+                |lines: &[u8]| -> Vec<u8> { lines.iter().flat_map(|&c| [c, b'\n']).collect() };
+            let added = added_lines(&text(&a), &text(&b));
+            let is_added = |j: usize| added.iter().any(|r| r.contains(&(j + 1)));
             // The kept lines of b, in order, are a subsequence of a.
             let mut ai = 0;
-            for &j in &kept {
+            for j in (0..m).filter(|&j| !is_added(j)) {
                 while ai < n && a[ai] != b[j] {
                     ai += 1;
                 }
-                assert!(ai < n, "{a:?} {b:?} {kept:?}");
+                assert!(ai < n, "kept line {j} is not in old: {a:?} {b:?} {added:?}");
                 ai += 1;
             }
+            added_total += (0..m).filter(|&j| is_added(j)).count();
+            minimal_total += m - dp[0][0];
         }
+        assert!(added_total >= minimal_total);
+        assert!(
+            added_total * 10 <= minimal_total * 12,
+            "{added_total} lines called added, minimal {minimal_total}"
+        );
     }
 
     #[test]
     fn overlap() {
+        use crate::source::overlaps;
         let added = vec![3..5, 8..9];
         assert!(overlaps(&added, 4, 4));
         assert!(overlaps(&added, 1, 3));

@@ -9,12 +9,11 @@ use anyhow::{Context as _, bail};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::Options;
 use super::http::Fetcher;
 use super::jwks::{self, KeySet, PublishedKey};
-use crate::cli::{JwksAuditArgs, RuleFileArgs};
-use crate::config::RunSettings;
 use crate::finding::Severity;
-use crate::report::Format;
+use crate::report::{Format, Output, OutputSpec};
 
 /// JWK members that only private (or symmetric) keys carry (RFC 7518 §6.2.2, §6.3.2, §6.4.1).
 const PRIVATE_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
@@ -134,29 +133,23 @@ fn kind(code: &str) -> &'static DefectKind {
         .unwrap_or(&KINDS[KINDS.len() - 1])
 }
 
-/// Run `keysweep jwks audit`; returns whether any defect was found.
-pub fn run(args: &JwksAuditArgs) -> anyhow::Result<bool> {
-    let settings = RunSettings::resolve(&args.output, &args.verify, &RuleFileArgs::default())?;
-    let mut fetcher = Fetcher::new(&settings.verify);
-    let (set, text) = load(&args.source, &mut fetcher)?;
-    let audit = audit(&args.source, &set, &args.pins);
+/// Run `keysweep jwks audit`; returns whether any defect was found. The report goes to the
+/// primary output (`--format`, `-o`).
+pub fn run(
+    source: &str,
+    pins: &[String],
+    outputs: &[OutputSpec],
+    options: &Options,
+) -> anyhow::Result<bool> {
+    let mut fetcher = Fetcher::new(options);
+    let (set, text) = load(source, &mut fetcher)?;
+    let audit = audit(source, &set, pins);
     let text = text.as_deref();
-    let result = match &settings.output {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            let mut writer = std::io::BufWriter::new(file);
-            render(&audit, text, settings.render.format, &mut writer).and_then(|()| writer.flush())
-        }
-        None => {
-            let stdout = std::io::stdout();
-            let mut writer = std::io::BufWriter::new(stdout.lock());
-            render(&audit, text, settings.render.format, &mut writer).and_then(|()| writer.flush())
-        }
-    };
-    match result {
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.context("cannot write the report")?,
+    if let Some(spec) = outputs.first() {
+        let format = spec.render.format;
+        Output::open(spec)?
+            .write_with(|out| render(&audit, text, format, out))
+            .context("cannot write the report")?;
     }
     Ok(!audit.defects.is_empty())
 }
@@ -331,7 +324,7 @@ fn rsa_bits(key: &PublishedKey) -> Option<u32> {
     if key.kty.as_deref() != Some("RSA") {
         return None;
     }
-    let n = crate::scan::decode::base64_url(text(key, "n")?.as_bytes())?;
+    let n = crate::encoding::base64_url(text(key, "n")?.as_bytes())?;
     let first = n.iter().position(|&b| b != 0)?;
     let n = &n[first..];
     Some((n.len() as u32 - 1) * 8 + (8 - n[0].leading_zeros()))

@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-use crate::scan::decode::{base64_standard, base64_url};
+use crate::encoding::{base64_standard, base64_url};
 
 /// The HMAC algorithms JWS defines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

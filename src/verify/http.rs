@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use ureq::http::Uri;
 
-use crate::config::VerifyConfig;
+use super::Options;
 
 /// How many redirects (all to the same host) one fetch may follow.
 pub const MAX_REDIRECTS: usize = 3;
@@ -37,7 +37,7 @@ struct Limits {
 }
 
 impl Fetcher {
-    pub fn new(config: &VerifyConfig) -> Fetcher {
+    pub fn new(config: &Options) -> Fetcher {
         Fetcher {
             limits: Limits {
                 connect: config.connect_timeout,
@@ -322,9 +322,9 @@ mod tests {
 
     #[test]
     fn offline_fetches_nothing() {
-        let config = VerifyConfig {
+        let config = Options {
             offline: true,
-            ..VerifyConfig::default()
+            ..Options::default()
         };
         let mut fetcher = Fetcher::new(&config);
         let error = fetcher.get("https://example.com/jwks").unwrap_err();

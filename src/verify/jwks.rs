@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 
 use super::http::Fetcher;
 use crate::detect::keys::PublicKey;
-use crate::scan::decode::{base64_url, to_base64_url};
+use crate::encoding::to_base64_url;
 
 /// One key of a published set.
 #[derive(Clone, Debug)]
@@ -76,28 +76,7 @@ fn published_key(index: usize, member: Value) -> PublishedKey {
 /// The public key of a JWK as keysweep's detectors compute it (leading zeros stripped), so a
 /// published key and a found private key compare equal.
 pub fn public_key(jwk: &Map<String, Value>) -> Option<PublicKey> {
-    let text = |name: &str| jwk.get(name).and_then(Value::as_str);
-    let bytes = |name: &str| text(name).and_then(|v| base64_url(v.as_bytes()));
-    match text("kty")? {
-        "RSA" => PublicKey::rsa(&bytes("n")?, &bytes("e")?),
-        "EC" => {
-            let crv = match text("crv")? {
-                "P-256" => "P-256",
-                "P-384" => "P-384",
-                "P-521" => "P-521",
-                _ => return None,
-            };
-            let mut point = vec![0x04];
-            point.extend(bytes("x")?);
-            point.extend(bytes("y")?);
-            PublicKey::ec_from_point(crv, &point)
-        }
-        "OKP" if text("crv")? == "Ed25519" => {
-            let x = bytes("x")?;
-            (x.len() == 32).then_some(PublicKey::Ed25519 { x })
-        }
-        _ => None,
-    }
+    PublicKey::from_jwk(|name| jwk.get(name).and_then(Value::as_str))
 }
 
 /// RFC 7638 thumbprint of a JWK: required members only, sorted, SHA-256, base64url. Keys

@@ -1,10 +1,10 @@
 //! Private key → live key: a found key's RFC 7638 thumbprint against every key of every
 //! configured key set; published example keys by thumbprint.
 
+use super::Sources;
 use super::jwks::{self, KeySet};
 use super::known;
-use super::{Sources, Verification};
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Severity, Status, Verification, kind};
 
 /// A key set member that matched.
 struct Hit<'a> {
@@ -27,7 +27,7 @@ fn find_hit<'a>(sources: &'a Sources, thumbprint: &str) -> Option<Hit<'a>> {
 /// The thumbprints a finding can be matched by: a private key's public half, or (for HMAC
 /// secrets) the oct thumbprint of each reading of the secret.
 fn thumbprints(finding: &Finding) -> Vec<String> {
-    if finding.rule.starts_with("private-key/") {
+    if kind::is_private_key(&finding.rule) {
         return finding
             .key
             .as_ref()
@@ -35,11 +35,11 @@ fn thumbprints(finding: &Finding) -> Vec<String> {
             .into_iter()
             .collect();
     }
-    if finding.rule == "secret/hmac" {
+    if finding.rule == kind::HMAC_SECRET {
         let secret = finding.raw_secret.trim();
         let mut prints = vec![jwks::oct_thumbprint(secret)];
         for bytes in super::hmac::key_variants(secret) {
-            let print = jwks::oct_thumbprint(&crate::scan::decode::to_base64_url(&bytes));
+            let print = jwks::oct_thumbprint(&crate::encoding::to_base64_url(&bytes));
             if !prints.contains(&print) {
                 prints.push(print);
             }
@@ -57,7 +57,7 @@ pub fn apply(findings: &mut [Finding], sources: &Sources) {
         if prints.is_empty() {
             continue;
         }
-        let is_private_key = finding.rule.starts_with("private-key/");
+        let is_private_key = kind::is_private_key(&finding.rule);
         if let Some(hit) = prints.iter().find_map(|p| find_hit(sources, p)) {
             let mut detail = None;
             if hit.set.location != hit.set.configured {
@@ -70,7 +70,7 @@ pub fn apply(findings: &mut [Finding], sources: &Sources) {
                 kid: hit.kid,
                 source: Some(hit.set.configured.clone()),
                 detail,
-                ..Verification::with_status("live")
+                ..Verification::with_status(Status::Live)
             };
             finding.severity = Severity::Critical;
             continue;
@@ -89,7 +89,7 @@ pub fn apply(findings: &mut [Finding], sources: &Sources) {
                     "could not check every configured key set: {}{example_note}",
                     sources.errors.join("; ")
                 )),
-                ..Verification::with_status("error")
+                ..Verification::with_status(Status::Error)
             };
             continue;
         }
@@ -100,7 +100,7 @@ pub fn apply(findings: &mut [Finding], sources: &Sources) {
             }
             finding.verification = Verification {
                 detail: Some(detail),
-                ..Verification::with_status("known-example")
+                ..Verification::with_status(Status::KnownExample)
             };
             finding.severity = Severity::Low;
             continue;
@@ -127,7 +127,7 @@ pub fn apply(findings: &mut [Finding], sources: &Sources) {
                     "not among the {keys} key(s) of {}",
                     checked.join(", ")
                 )),
-                ..Verification::with_status("not-live")
+                ..Verification::with_status(Status::NotLive)
             };
         }
     }

@@ -1,8 +1,8 @@
 //! Rule self-check: every rule's examples must produce a finding from that rule, and its negative
 //! examples none. Used by `keysweep rules check` and by the test suite.
 
-use super::Scanner;
 use crate::rules::RuleSet;
+use crate::scan::Scanner;
 
 /// The path examples are scanned under: no extension, so configuration-style (unquoted) values
 /// are allowed, as they are in `.env` files.

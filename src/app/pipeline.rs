@@ -1,0 +1,177 @@
+//! The one scan worker every source feeds: per blob it owns the size limit, Git LFS pointers,
+//! de-duplication by blob id, the text/binary/key-container decision (through the scanner),
+//! the counters, and placing candidates on lines before they go to the collector.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::collect::Collector;
+use crate::finding::{Candidate, Skipped, Stats};
+use crate::rules::RuleSet;
+use crate::scan::{BlobKind, Scanner};
+use crate::source::git::is_lfs_pointer;
+use crate::source::{Blob, BlobSink, Located, Origin, locate, overlaps};
+
+/// What every worker of a run shares.
+pub struct Pipeline<'r> {
+    pub rules: &'r RuleSet,
+    pub collector: &'r Collector<'r>,
+    /// Blobs larger than this are skipped and listed.
+    pub max_file_size: u64,
+    /// Candidates of every blob scanned so far, by git blob id (empty for clean blobs), so a
+    /// blob met again under another origin is placed without being scanned again.
+    seen: Mutex<HashMap<gix::ObjectId, Arc<[Candidate]>>>,
+}
+
+impl<'r> Pipeline<'r> {
+    pub fn new(rules: &'r RuleSet, collector: &'r Collector<'r>, max_file_size: u64) -> Self {
+        Pipeline {
+            rules,
+            collector,
+            max_file_size,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A worker for one thread.
+    pub fn worker(&self) -> ScanWorker<'_> {
+        ScanWorker {
+            scanner: Scanner::new(self.rules),
+            pipeline: self,
+            stats: Stats::default(),
+            candidates: Vec::new(),
+        }
+    }
+
+    fn seen(&self, id: &gix::ObjectId) -> Option<Arc<[Candidate]>> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    fn remember(&self, id: gix::ObjectId, candidates: &[Candidate]) {
+        self.seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(id, candidates.into());
+    }
+}
+
+/// A per-thread scanner fed by sources; its counters go to the collector when it is dropped.
+pub struct ScanWorker<'p> {
+    scanner: Scanner<'p>,
+    pipeline: &'p Pipeline<'p>,
+    stats: Stats,
+    candidates: Vec<Candidate>,
+}
+
+impl ScanWorker<'_> {
+    /// The path used in a skip entry: history blobs also name their blob id.
+    fn skip_path(blob: &Blob<'_>) -> String {
+        match (&blob.origin, &blob.id) {
+            (Origin::History { .. }, Some(id)) => format!("{} (blob {id})", blob.origin.path()),
+            _ => blob.origin.path(),
+        }
+    }
+
+    fn skip_blob(&mut self, blob: &Blob<'_>, reason: String) {
+        self.pipeline.collector.skip(
+            Skipped {
+                path: Self::skip_path(blob),
+                reason,
+            },
+            true,
+        );
+    }
+
+    /// Scan a blob, or take the candidates of an earlier blob with the same id.
+    fn candidates_of(&mut self, blob: &Blob<'_>, path: &str) -> Option<Vec<Candidate>> {
+        if let Some(id) = &blob.id
+            && let Some(known) = self.pipeline.seen(id)
+        {
+            self.stats.blobs_deduplicated += 1;
+            return Some(known.to_vec());
+        }
+        self.candidates.clear();
+        if self
+            .scanner
+            .scan_blob(blob.bytes, path, &mut self.candidates)
+            == BlobKind::Binary
+        {
+            self.stats.files_binary += 1;
+            return None;
+        }
+        self.stats.files_scanned += 1;
+        self.stats.bytes_scanned += blob.bytes.len() as u64;
+        if let Some(id) = blob.id {
+            self.pipeline.remember(id, &self.candidates);
+        }
+        Some(std::mem::take(&mut self.candidates))
+    }
+}
+
+impl BlobSink for ScanWorker<'_> {
+    fn blob(&mut self, blob: Blob<'_>) {
+        let size = blob.bytes.len() as u64;
+        if size > self.pipeline.max_file_size {
+            let limit = self.pipeline.max_file_size;
+            self.skip_blob(
+                &blob,
+                format!("{size} bytes is over --max-file-size ({limit} bytes)"),
+            );
+            return;
+        }
+        if is_lfs_pointer(blob.bytes) {
+            self.skip_blob(
+                &blob,
+                "git-lfs pointer, content not in the repository".into(),
+            );
+            return;
+        }
+        let path = blob.origin.path();
+        let Some(candidates) = self.candidates_of(&blob, &path) else {
+            return;
+        };
+        if candidates.is_empty() {
+            return;
+        }
+        let blob_id = match &blob.id {
+            Some(id) => Some(id.to_string()),
+            None => git_blob_id(blob.bytes),
+        };
+        let mut located: Vec<Located> = Vec::new();
+        locate(
+            blob.bytes,
+            candidates,
+            &blob.origin,
+            blob_id.as_deref(),
+            &mut located,
+        );
+        if let Some(lines) = &blob.lines {
+            located.retain(|l| overlaps(lines, l.location.line, l.location.end_line));
+        }
+        if !located.is_empty() {
+            self.pipeline.collector.add(located);
+        }
+    }
+
+    fn skip(&mut self, skipped: Skipped) {
+        self.pipeline.collector.skip(skipped, true);
+    }
+}
+
+impl Drop for ScanWorker<'_> {
+    fn drop(&mut self) {
+        self.pipeline.collector.add_stats(&self.stats);
+    }
+}
+
+/// Git's blob id for content whose source did not name it, so files and history findings can
+/// be matched. Computed only for blobs with findings (hashing every file would cost throughput).
+fn git_blob_id(bytes: &[u8]) -> Option<String> {
+    gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, bytes)
+        .ok()
+        .map(|id| id.to_string())
+}

@@ -1,0 +1,203 @@
+//! The collector: groups located candidates into findings as they arrive (one finding per kind
+//! and key or secret), verifies each new finding as far as it can be verified at once, applies
+//! suppression, and hands it to the report sinks. Scan workers on any thread feed it; it holds
+//! the run's findings, skipped inputs and counters until the run ends.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::finding::{Finding, Severity, Skipped, Stats, fingerprint};
+use crate::report::Reports;
+use crate::rules::RuleSet;
+use crate::source::Located;
+use crate::suppress::Baseline;
+use crate::verify::Verifier;
+
+/// What the run collected, grouped but not yet finally verified or suppressed.
+pub struct Collected {
+    /// One finding per (kind, identity); locations sorted and de-duplicated; findings in order
+    /// of their first location.
+    pub findings: Vec<Finding>,
+    pub skipped: Vec<Skipped>,
+    pub stats: Stats,
+    pub reports: Reports,
+}
+
+/// Findings grouped as they arrive, streamed to the reports when first seen.
+pub struct Collector<'r> {
+    rules: &'r RuleSet,
+    verifier: &'r Verifier,
+    baseline: Option<&'r Baseline>,
+    state: Mutex<State>,
+}
+
+struct State {
+    index: HashMap<(String, Vec<u8>), usize>,
+    findings: Vec<Finding>,
+    /// Whether each finding has been handed to the reports.
+    streamed: Vec<bool>,
+    skipped: Vec<Skipped>,
+    stats: Stats,
+    reports: Reports,
+    /// The first error writing a report (the scan goes on; the run fails at the end).
+    write_error: Option<anyhow::Error>,
+}
+
+impl<'r> Collector<'r> {
+    pub fn new(
+        rules: &'r RuleSet,
+        verifier: &'r Verifier,
+        baseline: Option<&'r Baseline>,
+        reports: Reports,
+    ) -> Collector<'r> {
+        Collector {
+            rules,
+            verifier,
+            baseline,
+            state: Mutex::new(State {
+                index: HashMap::new(),
+                findings: Vec::new(),
+                streamed: Vec::new(),
+                skipped: Vec::new(),
+                stats: Stats::default(),
+                reports,
+                write_error: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panicking worker must not lose the others' results.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Add candidates placed in one blob.
+    pub fn add(&self, located: Vec<Located>) {
+        let mut state = self.lock();
+        for Located {
+            candidate,
+            location,
+        } in located
+        {
+            let key = (candidate.kind, candidate.identity);
+            let index = match state.index.get(&key) {
+                Some(&index) => index,
+                None => {
+                    let kind = self.rules.kind(&key.0);
+                    let finding = Finding {
+                        rule: key.0.clone(),
+                        title: kind.map_or_else(|| key.0.clone(), |k| k.title.clone()),
+                        severity: kind.map_or(Severity::High, |k| k.severity),
+                        fingerprint: fingerprint(&key.0, &key.1),
+                        secret: candidate.preview,
+                        raw_secret: candidate.secret,
+                        key: candidate.key,
+                        jwt: candidate.jwt,
+                        verification: Default::default(),
+                        locations: Vec::new(),
+                    };
+                    let index = state.findings.len();
+                    state.findings.push(finding);
+                    state.streamed.push(false);
+                    state.index.insert(key, index);
+                    index
+                }
+            };
+            let allowed = location.allowed;
+            state.findings[index].locations.push(location);
+            if !allowed && !state.streamed[index] {
+                self.stream(&mut state, index);
+            }
+        }
+    }
+
+    /// Hand a finding to the reports the first time one of its locations is not suppressed.
+    fn stream(&self, state: &mut State, index: usize) {
+        let finding = &state.findings[index];
+        if self
+            .baseline
+            .is_some_and(|b| b.fingerprints.contains(&finding.fingerprint))
+        {
+            return;
+        }
+        let mut shown = finding.clone();
+        shown.locations.retain(|l| !l.allowed);
+        self.verifier.at_sight(&mut shown);
+        state.streamed[index] = true;
+        if let Err(error) = state.reports.finding(&shown)
+            && state.write_error.is_none()
+        {
+            state.write_error = Some(error);
+        }
+    }
+
+    /// Record something that could not be scanned. `counted` says whether it counts as a
+    /// skipped file (a note about the source as a whole does not).
+    pub fn skip(&self, skipped: Skipped, counted: bool) {
+        let mut state = self.lock();
+        if counted {
+            state.stats.files_skipped += 1;
+        }
+        state.skipped.push(skipped);
+    }
+
+    /// Add a worker's counters.
+    pub fn add_stats(&self, stats: &Stats) {
+        let mut state = self.lock();
+        let total = &mut state.stats;
+        total.files_scanned += stats.files_scanned;
+        total.bytes_scanned += stats.bytes_scanned;
+        total.files_binary += stats.files_binary;
+        total.files_skipped += stats.files_skipped;
+        total.blobs_deduplicated += stats.blobs_deduplicated;
+    }
+
+    /// End the collection: findings grouped and ordered, skipped inputs sorted.
+    pub fn finish(self) -> anyhow::Result<Collected> {
+        let state = self
+            .state
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(error) = state.write_error {
+            return Err(error);
+        }
+        let mut identities: Vec<Vec<u8>> = vec![Vec::new(); state.findings.len()];
+        for ((_, identity), index) in state.index {
+            identities[index] = identity;
+        }
+        let mut findings: Vec<(Finding, Vec<u8>)> =
+            state.findings.into_iter().zip(identities).collect();
+        for (finding, _) in &mut findings {
+            finding.locations.sort();
+            finding.locations.dedup_by(|a, b| {
+                a.path == b.path && a.line == b.line && a.column == b.column && a.commit == b.commit
+            });
+        }
+        // By first location, then kind and identity: the same order whatever thread found what.
+        findings.sort_by(|(a, a_identity), (b, b_identity)| {
+            (
+                &a.locations[0].path,
+                a.locations[0].line,
+                &a.rule,
+                a_identity,
+            )
+                .cmp(&(
+                    &b.locations[0].path,
+                    b.locations[0].line,
+                    &b.rule,
+                    b_identity,
+                ))
+        });
+        let findings = findings.into_iter().map(|(finding, _)| finding).collect();
+        let mut skipped = state.skipped;
+        skipped.sort();
+        Ok(Collected {
+            findings,
+            skipped,
+            stats: state.stats,
+            reports: state.reports,
+        })
+    }
+}

@@ -1,0 +1,130 @@
+//! `--format jsonl`: one JSON record per line, written and flushed as soon as it is known.
+//!
+//! Record types (the `type` member):
+//! - `finding`: a finding the first time it is seen, with every member of a `json` finding and
+//!   the verification known at that moment (keys are matched against the configured key sets
+//!   as they are found).
+//! - `update`: a finding whose severity, verification or locations changed after it was first
+//!   written (a secret proven by a token found later, more places where it appears): its
+//!   `fingerprint` and the new `severity`, `verification` and `locations`.
+//! - `summary`: the last line of a run: `completed`, the tool, counts by severity and by
+//!   verification status, `skipped` and `stats`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Value, json};
+
+use super::json::{TOOL, finding_value};
+use super::{Output, RenderOptions, ReportSink, ScanReport};
+use crate::finding::{Finding, Severity, Verification};
+
+/// What a `finding` or `update` record last said about a finding.
+struct Written {
+    severity: Severity,
+    verification: Verification,
+    locations: usize,
+}
+
+/// The streaming JSON Lines report.
+pub struct JsonlSink {
+    output: Output,
+    render: RenderOptions,
+    written: HashMap<String, Written>,
+}
+
+impl JsonlSink {
+    pub fn new(output: Output, render: RenderOptions) -> JsonlSink {
+        JsonlSink {
+            output,
+            render,
+            written: HashMap::new(),
+        }
+    }
+
+    fn write_record(&mut self, record: &Value) -> std::io::Result<()> {
+        self.output.write_with(|out| {
+            serde_json::to_writer(&mut *out, record)?;
+            out.write_all(b"\n")
+        })
+    }
+
+    fn remember(&mut self, finding: &Finding) {
+        self.written.insert(
+            finding.fingerprint.clone(),
+            Written {
+                severity: finding.severity,
+                verification: finding.verification.clone(),
+                locations: finding.locations.len(),
+            },
+        );
+    }
+}
+
+/// A finding record: the finding's members plus `"type": "finding"`.
+fn finding_record(finding: &Finding, render: &RenderOptions) -> Value {
+    let mut value = finding_value(finding, render);
+    if let Some(object) = value.as_object_mut() {
+        object.insert("type".into(), "finding".into());
+    }
+    value
+}
+
+fn update_record(finding: &Finding) -> Value {
+    json!({
+        "type": "update",
+        "fingerprint": finding.fingerprint,
+        "severity": finding.severity,
+        "verification": finding.verification,
+        "locations": finding.locations,
+    })
+}
+
+fn summary_record(report: &ScanReport<'_>) -> Value {
+    let mut by_severity: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut by_status: BTreeMap<&str, u64> = BTreeMap::new();
+    for finding in &report.findings {
+        *by_severity.entry(finding.severity.as_str()).or_default() += 1;
+        *by_status
+            .entry(finding.verification.status.as_str())
+            .or_default() += 1;
+    }
+    json!({
+        "type": "summary",
+        "completed": true,
+        "tool": TOOL,
+        "mode": report.mode,
+        "findings": report.findings.len(),
+        "by_severity": by_severity,
+        "by_status": by_status,
+        "skipped": report.skipped,
+        "stats": report.stats,
+    })
+}
+
+impl ReportSink for JsonlSink {
+    fn finding(&mut self, finding: &Finding) -> std::io::Result<()> {
+        let record = finding_record(finding, &self.render);
+        self.write_record(&record)?;
+        self.remember(finding);
+        Ok(())
+    }
+
+    fn finish(&mut self, report: &ScanReport<'_>) -> std::io::Result<()> {
+        for finding in &report.findings {
+            let record = match self.written.get(&finding.fingerprint) {
+                None => finding_record(finding, &self.render),
+                Some(written)
+                    if written.severity != finding.severity
+                        || written.verification != finding.verification
+                        || written.locations != finding.locations.len() =>
+                {
+                    update_record(finding)
+                }
+                Some(_) => continue,
+            };
+            self.write_record(&record)?;
+            self.remember(finding);
+        }
+        self.write_record(&summary_record(report))
+    }
+}
