@@ -15,15 +15,43 @@ use super::Options;
 /// How many redirects (all to the same host) one fetch may follow.
 pub const MAX_REDIRECTS: usize = 3;
 
-/// A fetched document, or why it could not be fetched (a readable sentence, never a secret).
-pub type FetchResult = Result<Arc<Vec<u8>>, String>;
+/// Why a document could not be fetched. Every message is a readable sentence that names no
+/// secret (only the configured URL, hosts and limits).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("not fetched: network use is off (--offline)")]
+    Offline,
+    #[error("{0}")]
+    CaCert(String),
+    /// The URL breaks the policy (scheme, host, credentials, plain http to a remote host).
+    #[error("{0}")]
+    Refused(String),
+    #[error("redirect to {url} refused: {reason}")]
+    RedirectRefused { url: String, reason: String },
+    #[error("redirect to another host refused ({from} -> {to})")]
+    RedirectToAnotherHost { from: String, to: String },
+    #[error("redirect from https to plain http refused ({0})")]
+    RedirectToHttp(String),
+    #[error("HTTP {0} redirect without a Location header")]
+    RedirectWithoutLocation(u16),
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects,
+    #[error("HTTP {0}")]
+    Status(u16),
+    /// Timeouts, DNS, connection, TLS and body errors, described with the limits in force.
+    #[error("{0}")]
+    Transport(String),
+}
+
+/// A fetched document, or why it could not be fetched.
+pub type FetchResult = Result<Arc<Vec<u8>>, FetchError>;
 
 /// The run's HTTP client with its per-URL cache.
 pub struct Fetcher {
     limits: Limits,
     offline: bool,
     /// Extra trust anchors from `--ca-cert`, or why they could not be read.
-    ca_certs: Option<Result<Vec<ureq::tls::Certificate<'static>>, String>>,
+    ca_certs: Option<Result<Vec<ureq::tls::Certificate<'static>>, FetchError>>,
     remote: Option<ureq::Agent>,
     loopback: Option<ureq::Agent>,
     cache: HashMap<String, FetchResult>,
@@ -67,9 +95,9 @@ impl Fetcher {
         outcome
     }
 
-    fn fetch(&mut self, url: &str) -> Result<Vec<u8>, String> {
+    fn fetch(&mut self, url: &str) -> Result<Vec<u8>, FetchError> {
         if self.offline {
-            return Err("not fetched: network use is off (--offline)".to_string());
+            return Err(FetchError::Offline);
         }
         if let Some(Err(error)) = &self.ca_certs {
             return Err(error.clone());
@@ -101,26 +129,27 @@ impl Fetcher {
                     .headers()
                     .get("location")
                     .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| format!("HTTP {status} redirect without a Location header"))?;
+                    .ok_or(FetchError::RedirectWithoutLocation(status))?;
                 let next_url = resolve(&target, location);
-                let next = Target::parse(&next_url)
-                    .map_err(|error| format!("redirect to {next_url} refused: {error}"))?;
+                let next =
+                    Target::parse(&next_url).map_err(|error| FetchError::RedirectRefused {
+                        url: next_url.clone(),
+                        reason: error.to_string(),
+                    })?;
                 if !next.host.eq_ignore_ascii_case(&first_host) {
-                    return Err(format!(
-                        "redirect to another host refused ({} -> {})",
-                        first_host, next.host
-                    ));
+                    return Err(FetchError::RedirectToAnotherHost {
+                        from: first_host,
+                        to: next.host,
+                    });
                 }
                 if target.https && !next.https {
-                    return Err(format!(
-                        "redirect from https to plain http refused ({next_url})"
-                    ));
+                    return Err(FetchError::RedirectToHttp(next_url));
                 }
                 target = next;
                 continue;
             }
             if !(200..300).contains(&status) {
-                return Err(format!("HTTP {status}"));
+                return Err(FetchError::Status(status));
             }
             return response
                 .body_mut()
@@ -129,7 +158,7 @@ impl Fetcher {
                 .read_to_vec()
                 .map_err(|error| describe(&error, &self.limits));
         }
-        Err(format!("more than {MAX_REDIRECTS} redirects"))
+        Err(FetchError::TooManyRedirects)
     }
 
     /// The agent for remote hosts (honours proxy settings) or for loopback (never proxied).
@@ -166,9 +195,10 @@ impl Fetcher {
     }
 }
 
-fn read_ca_certs(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, String> {
-    let pem = std::fs::read(path)
-        .map_err(|error| format!("cannot read --ca-cert {}: {error}", path.display()))?;
+fn read_ca_certs(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, FetchError> {
+    let pem = std::fs::read(path).map_err(|error| {
+        FetchError::CaCert(format!("cannot read --ca-cert {}: {error}", path.display()))
+    })?;
     let certs: Vec<_> = ureq::tls::parse_pem(&pem)
         .filter_map(|item| match item {
             Ok(ureq::tls::PemItem::Certificate(cert)) => Some(cert),
@@ -176,10 +206,10 @@ fn read_ca_certs(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, St
         })
         .collect();
     if certs.is_empty() {
-        return Err(format!(
+        return Err(FetchError::CaCert(format!(
             "--ca-cert {}: no PEM certificate in the file",
             path.display()
-        ));
+        )));
     }
     Ok(certs)
 }
@@ -198,27 +228,28 @@ struct Target {
 }
 
 impl Target {
-    fn parse(url: &str) -> Result<Target, String> {
+    fn parse(url: &str) -> Result<Target, FetchError> {
+        let refuse = |reason: String| FetchError::Refused(reason);
         let uri: Uri = url
             .parse()
-            .map_err(|error| format!("not a valid URL ({error})"))?;
+            .map_err(|error| refuse(format!("not a valid URL ({error})")))?;
         let https = match uri.scheme_str() {
             Some("https") => true,
             Some("http") => false,
-            _ => return Err("only http(s) URLs can be fetched".to_string()),
+            _ => return Err(refuse("only http(s) URLs can be fetched".to_string())),
         };
         let authority = uri
             .authority()
-            .ok_or_else(|| "the URL has no host".to_string())?;
+            .ok_or_else(|| refuse("the URL has no host".to_string()))?;
         if authority.as_str().contains('@') {
-            return Err("URLs with credentials are refused".to_string());
+            return Err(refuse("URLs with credentials are refused".to_string()));
         }
         let host = authority.host().to_string();
         let loopback = is_loopback(&host);
         if !https && !loopback {
-            return Err(format!(
+            return Err(refuse(format!(
                 "plain http is refused for {host}: use https (http is allowed only for loopback addresses)"
-            ));
+            )));
         }
         let path = uri.path();
         let directory = match path.rfind('/') {
@@ -259,9 +290,9 @@ fn resolve(base: &Target, location: &str) -> String {
     }
 }
 
-/// A readable sentence for a ureq error.
-fn describe(error: &ureq::Error, limits: &Limits) -> String {
-    match error {
+/// A ureq error as a [`FetchError::Transport`] with a readable sentence.
+fn describe(error: &ureq::Error, limits: &Limits) -> FetchError {
+    FetchError::Transport(match error {
         ureq::Error::Timeout(which) => format!(
             "timed out ({which}; connect timeout {} s, total timeout {} s)",
             limits.connect.as_secs_f32(),
@@ -277,7 +308,7 @@ fn describe(error: &ureq::Error, limits: &Limits) -> String {
         }
         ureq::Error::Rustls(tls) => format!("TLS error: {tls}"),
         other => other.to_string(),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -328,6 +359,7 @@ mod tests {
         };
         let mut fetcher = Fetcher::new(&config);
         let error = fetcher.get("https://example.com/jwks").unwrap_err();
-        assert!(error.contains("--offline"), "{error}");
+        assert_eq!(error, FetchError::Offline);
+        assert!(error.to_string().contains("--offline"), "{error}");
     }
 }

@@ -11,6 +11,7 @@ pub mod known;
 pub mod weak;
 
 pub mod secrets;
+mod sight;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -60,6 +61,7 @@ impl Default for Options {
 pub struct Verifier {
     sources: Sources,
     given: Vec<GivenToken>,
+    sight: sight::Sight,
     /// Given inputs that were ignored (a line of the tokens file that is not a JWT).
     pub warnings: Vec<String>,
 }
@@ -72,17 +74,26 @@ impl Verifier {
         let (given, warnings) = secrets::given_tokens(options)?;
         let mut fetcher = Fetcher::new(options);
         let sources = load_sources(options, &mut fetcher);
+        let sight = sight::Sight::default();
+        for token in &given {
+            sight.given_token(token.text(), &token.info().alg, token.label());
+        }
         Ok(Verifier {
             sources,
             given,
+            sight,
             warnings,
         })
     }
 
     /// What can be said about a finding the moment it is first seen: a private key's match
-    /// against the key sets (or a published example key).
+    /// against the key sets (or a published example key); a secret against the tokens seen so
+    /// far; a token against the secrets seen so far and the weak-secret list.
     pub fn at_sight(&self, finding: &mut Finding) {
         keymatch::apply(std::slice::from_mut(finding), &self.sources);
+        if !finding.verification.status.is_proven() {
+            self.sight.check(finding);
+        }
     }
 
     /// The whole pass once every finding is known: keys against the key sets, secrets against

@@ -85,6 +85,23 @@ pub struct GivenToken {
     line: usize,
 }
 
+impl GivenToken {
+    /// The token as given.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Its header and claims.
+    pub fn info(&self) -> &JwtInfo {
+        &self.info
+    }
+
+    /// `--token 2`, `tokens.txt:3`.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+}
+
 /// Read the tokens the user gave. A `--tokens-file` that cannot be read is an error (the user
 /// asked for it); a line that is not a JWT is a warning.
 pub fn given_tokens(options: &Options) -> anyhow::Result<(Vec<GivenToken>, Vec<String>)> {

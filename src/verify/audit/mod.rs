@@ -2,18 +2,21 @@
 //! RSA keys under 2048 bits, keys without `kid`, duplicate `kid`s, `alg`/`kty` mismatches,
 //! malformed keys and (with `--pin`) keys that are not pinned.
 
+mod render;
+
+pub use render::render;
+
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use anyhow::{Context as _, bail};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Options;
 use super::http::Fetcher;
 use super::jwks::{self, KeySet, PublishedKey};
 use crate::finding::Severity;
-use crate::report::{Format, Output, OutputSpec};
+use crate::report::{Output, OutputSpec};
 
 /// JWK members that only private (or symmetric) keys carry (RFC 7518 §6.2.2, §6.3.2, §6.4.1).
 const PRIVATE_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
@@ -273,17 +276,10 @@ pub fn audit(source: &str, set: &KeySet, pins: &[String]) -> Audit {
         match key.kid.as_deref() {
             None => add("missing-kid", "has no kid".to_string()),
             Some(kid) => {
+                // One defect per duplicated kid, on its first key: linear in the keys.
                 let same = &by_kid[kid];
-                if same.len() > 1 {
-                    let others: Vec<String> = same
-                        .iter()
-                        .filter(|&&i| i != key.index)
-                        .map(|i| format!("#{i}"))
-                        .collect();
-                    add(
-                        "duplicate-kid",
-                        format!("kid {kid:?} is also used by key(s) {}", others.join(", ")),
-                    );
+                if same.len() > 1 && same[0] == key.index {
+                    add("duplicate-kid", duplicate_message(kid, same));
                 }
             }
         }
@@ -314,6 +310,29 @@ pub fn audit(source: &str, set: &KeySet, pins: &[String]) -> Audit {
         keys: set.keys.iter().map(summary).collect(),
         defects,
     }
+}
+
+/// Most key indexes a duplicate-kid message lists.
+const MAX_LISTED_DUPLICATES: usize = 10;
+
+fn duplicate_message(kid: &str, keys: &[usize]) -> String {
+    let listed: Vec<String> = keys
+        .iter()
+        .skip(1)
+        .take(MAX_LISTED_DUPLICATES)
+        .map(|i| format!("#{i}"))
+        .collect();
+    let more = keys.len() - 1 - listed.len();
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!(
+        "kid {kid:?} is used by {} keys: also key(s) {}{tail}",
+        keys.len(),
+        listed.join(", ")
+    )
 }
 
 fn text<'k>(key: &'k PublishedKey, name: &str) -> Option<&'k str> {
@@ -385,180 +404,6 @@ fn alg_problem(alg: &str, key: &PublishedKey) -> Option<String> {
     None
 }
 
-/// Render the audit.
-pub fn render(
-    audit: &Audit,
-    text: Option<&str>,
-    format: Format,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    match format {
-        Format::Human => human(audit, out),
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &document(audit))?;
-            writeln!(out)
-        }
-        Format::Jsonl => {
-            for defect in &audit.defects {
-                serde_json::to_writer(&mut *out, defect)?;
-                writeln!(out)?;
-            }
-            Ok(())
-        }
-        Format::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &sarif(audit, text))?;
-            writeln!(out)
-        }
-    }
-}
-
-fn document(audit: &Audit) -> Value {
-    json!({
-        "tool": {"name": "keysweep", "version": env!("CARGO_PKG_VERSION")},
-        "source": audit.source,
-        "jwks": audit.jwks,
-        "keys": audit.keys,
-        "defects": audit.defects,
-        "ok": audit.defects.is_empty(),
-    })
-}
-
-fn human(audit: &Audit, out: &mut dyn Write) -> std::io::Result<()> {
-    write!(out, "JWKS audit of {}", audit.source)?;
-    if audit.jwks != audit.source {
-        write!(out, " ({})", audit.jwks)?;
-    }
-    writeln!(out, ": {} key(s)", audit.keys.len())?;
-    for key in &audit.keys {
-        let mut facts = vec![key.kty.clone().unwrap_or_else(|| "?".to_string())];
-        facts.extend(key.crv.clone());
-        facts.extend(key.bits.map(|b| format!("{b} bits")));
-        facts.extend(key.alg.as_ref().map(|a| format!("alg {a}")));
-        writeln!(
-            out,
-            "  key #{} kid {}: {}, thumbprint {}",
-            key.index,
-            key.kid.as_deref().unwrap_or("(none)"),
-            facts.join(", "),
-            key.thumbprint.as_deref().unwrap_or("(none)")
-        )?;
-    }
-    if audit.defects.is_empty() {
-        writeln!(out, "no defects found")?;
-        return Ok(());
-    }
-    writeln!(out, "{} defect(s):", audit.defects.len())?;
-    for defect in &audit.defects {
-        writeln!(
-            out,
-            "  [{}] {} key #{}{}: {}",
-            defect.severity.as_str(),
-            defect.code,
-            defect.key_index,
-            defect
-                .kid
-                .as_deref()
-                .map(|k| format!(" (kid {k})"))
-                .unwrap_or_default(),
-            defect.message
-        )?;
-    }
-    Ok(())
-}
-
-/// The line of the `index`-th key in the document text (1-based), found by its `"kty"` member.
-fn key_line(text: Option<&str>, index: usize) -> usize {
-    let Some(text) = text else { return 1 };
-    text.match_indices("\"kty\"")
-        .nth(index)
-        .map(|(at, _)| text[..at].matches('\n').count() + 1)
-        .unwrap_or(1)
-}
-
-fn sarif(audit: &Audit, text: Option<&str>) -> Value {
-    let rules: Vec<Value> = KINDS
-        .iter()
-        .map(|k| {
-            json!({
-                "id": format!("jwks/{}", k.code),
-                "name": k.title,
-                "shortDescription": {"text": k.title},
-                "fullDescription": {"text": k.description},
-                "help": {"text": k.help, "markdown": k.help},
-                "defaultConfiguration": {"level": level(k.severity)},
-                "properties": {
-                    "tags": ["security", "jwks", "external/cwe/cwe-320"],
-                    "precision": "very-high",
-                    "security-severity": k.severity.security_severity(),
-                },
-            })
-        })
-        .collect();
-    let is_url = jwks::is_url(&audit.jwks);
-    let uri = if is_url {
-        audit.jwks.clone()
-    } else {
-        crate::report::sarif::percent_encode_path(&audit.jwks.replace('\\', "/"))
-    };
-    let results: Vec<Value> = audit
-        .defects
-        .iter()
-        .map(|defect| {
-            let index = KINDS.iter().position(|k| k.code == defect.code).unwrap_or(0);
-            let line = if is_url { 1 } else { key_line(text, defect.key_index) };
-            let mut artifact = json!({"uri": uri});
-            if !is_url && !audit.jwks.starts_with('/') {
-                artifact["uriBaseId"] = json!("%SRCROOT%");
-            }
-            let mut fingerprint = format!("{}:{}", defect.code, defect.key_index);
-            if let Some(thumbprint) = &defect.thumbprint {
-                fingerprint = format!("{}:{thumbprint}", defect.code);
-            }
-            json!({
-                "ruleId": format!("jwks/{}", defect.code),
-                "ruleIndex": index,
-                "level": level(defect.severity),
-                "message": {"text": format!("{}: key #{}{}: {}.", kind(defect.code).title, defect.key_index,
-                    defect.kid.as_deref().map(|k| format!(" (kid {k})")).unwrap_or_default(), defect.message)},
-                "locations": [{"physicalLocation": {
-                    "artifactLocation": artifact,
-                    "region": {"startLine": line, "startColumn": 1, "endLine": line, "endColumn": 2},
-                }}],
-                "partialFingerprints": {"keysweep/jwks/v1": fingerprint},
-                "properties": {
-                    "kid": defect.kid,
-                    "thumbprint": defect.thumbprint,
-                    "keyIndex": defect.key_index,
-                    "jwks": audit.jwks,
-                },
-            })
-        })
-        .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "keysweep",
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/keysweep/keysweep",
-                "rules": rules,
-            }},
-            "automationDetails": {"id": "keysweep/jwks-audit/"},
-            "columnKind": "utf16CodeUnits",
-            "results": results,
-        }],
-    })
-}
-
-fn level(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Critical | Severity::High => "error",
-        Severity::Medium => "warning",
-        Severity::Low => "note",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -594,13 +439,5 @@ mod tests {
             &[],
         );
         assert_eq!(codes(&audit), ["symmetric-key", "alg-mismatch"]);
-    }
-
-    #[test]
-    fn key_lines() {
-        let text = "{\"keys\":[\n{\"kty\":\"EC\"},\n\n{\"kty\":\"RSA\"}]}";
-        assert_eq!(key_line(Some(text), 0), 2);
-        assert_eq!(key_line(Some(text), 1), 4);
-        assert_eq!(key_line(None, 1), 1);
     }
 }
