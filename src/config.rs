@@ -34,6 +34,8 @@ pub struct Config {
     pub max_file_size: u64,
     /// Print phase times and memory on stderr (`KEYSWEEP_TIMING`).
     pub timing: bool,
+    /// Any skipped input makes the run fail (exit 2).
+    pub strict: bool,
 }
 
 /// One variant per command.
@@ -279,6 +281,7 @@ impl Config {
             threads: threads(common.threads),
             max_file_size: common.max_file_size,
             timing: env.timing,
+            strict: common.output.is_some_and(|o| o.strict),
         })
     }
 }

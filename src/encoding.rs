@@ -151,3 +151,44 @@ mod tests {
         assert_eq!(to_base64_url(&[0xfb, 0xff]), "-_8");
     }
 }
+
+/// Text that starts with a UTF-16 byte order mark (`FF FE` little-endian, `FE FF` big-endian),
+/// decoded to UTF-8 (unpaired surrogates become U+FFFD). `None` for anything else.
+pub fn utf16_with_bom(bytes: &[u8]) -> Option<Vec<u8>> {
+    let little_endian = match bytes {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return None,
+    };
+    let units = bytes[2..].chunks_exact(2).map(|pair| {
+        let pair = [pair[0], pair[1]];
+        if little_endian {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    let text: String = char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    Some(text.into_bytes())
+}
+
+#[cfg(test)]
+mod utf16_tests {
+    use super::utf16_with_bom;
+
+    #[test]
+    fn both_byte_orders() {
+        let text = "key = é𝄞\n";
+        let mut le = vec![0xFF, 0xFE];
+        let mut be = vec![0xFE, 0xFF];
+        for unit in text.encode_utf16() {
+            le.extend(unit.to_le_bytes());
+            be.extend(unit.to_be_bytes());
+        }
+        assert_eq!(utf16_with_bom(&le).as_deref(), Some(text.as_bytes()));
+        assert_eq!(utf16_with_bom(&be).as_deref(), Some(text.as_bytes()));
+        assert_eq!(utf16_with_bom(b"plain"), None);
+    }
+}

@@ -7,6 +7,7 @@ use clap::Parser;
 use keysweep::app::{self, Outcome};
 use keysweep::cli::Cli;
 use keysweep::config::Config;
+use keysweep::report::escape_control;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -14,7 +15,8 @@ fn main() -> ExitCode {
         Ok(Outcome::Clean) => ExitCode::from(0),
         Ok(Outcome::Found) => ExitCode::from(1),
         Err(error) => {
-            eprintln!("keysweep: error: {error:#}");
+            let message = format!("{error:#}");
+            eprintln!("keysweep: error: {}", escape_control(&message));
             ExitCode::from(2)
         }
     }

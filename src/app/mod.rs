@@ -21,7 +21,7 @@ use anyhow::Context as _;
 use crate::collect::{Collected, Collector};
 use crate::config::{Config, Job};
 use crate::finding::{Finding, Skipped};
-use crate::report::{Format, Reports, ScanReport};
+use crate::report::{Format, Reports, ScanReport, escape_control};
 use crate::rules::RuleSet;
 use crate::suppress::{self, Baseline};
 use crate::verify::Verifier;
@@ -74,6 +74,8 @@ pub struct Run {
     started: Instant,
     /// Whether warnings also go to stderr (not when a human report on the terminal lists them).
     warn_on_stderr: bool,
+    /// `--strict`: any skip fails the run.
+    strict: bool,
 }
 
 impl Run {
@@ -93,9 +95,10 @@ impl Run {
             baseline,
             started,
             warn_on_stderr,
+            strict: config.strict,
         };
         for warning in &run.verifier.warnings {
-            eprintln!("keysweep: warning: {warning}");
+            eprintln!("keysweep: warning: {}", escape_control(warning));
         }
         Ok(run)
     }
@@ -131,6 +134,13 @@ impl Run {
             mode,
         };
         reports.finish(&report)?;
+        if self.strict && !report.skipped.is_empty() {
+            anyhow::bail!(
+                "{} input(s) could not be scanned (--strict): {}",
+                report.skipped.len(),
+                escape_control(&report.skipped[0].path)
+            );
+        }
         Ok(Outcome::from_found(!report.findings.is_empty()))
     }
 }
@@ -140,7 +150,8 @@ fn warn_skipped(skipped: &[Skipped]) {
     for skipped in skipped {
         eprintln!(
             "keysweep: warning: skipped {}: {}",
-            skipped.path, skipped.reason
+            escape_control(&skipped.path),
+            escape_control(&skipped.reason)
         );
     }
 }

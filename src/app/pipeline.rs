@@ -130,6 +130,13 @@ impl BlobSink for ScanWorker<'_> {
             );
             return;
         }
+        // UTF-16 text (with a byte order mark) is scanned and placed as UTF-8.
+        let raw_bytes = blob.bytes;
+        let decoded = crate::encoding::utf16_with_bom(raw_bytes);
+        let blob = Blob {
+            bytes: decoded.as_deref().unwrap_or(blob.bytes),
+            ..blob
+        };
         let path = blob.origin.path();
         let Some(candidates) = self.candidates_of(&blob, &path) else {
             return;
@@ -139,7 +146,7 @@ impl BlobSink for ScanWorker<'_> {
         }
         let blob_id = match &blob.id {
             Some(id) => Some(id.to_string()),
-            None => git_blob_id(blob.bytes),
+            None => git_blob_id(raw_bytes),
         };
         let mut located: Vec<Located> = Vec::new();
         locate(

@@ -11,19 +11,27 @@ use crate::finding::{Candidate, KeyInfo, kind};
 /// Bodies shorter than this (decoded) are placeholders, not keys.
 const MIN_KEY_BYTES: usize = 32;
 
-/// A PEM private key block, possibly inside a string literal or escaped.
+/// A PEM private key block, possibly inside a string literal or escaped. The innermost block
+/// counts: a dangling or commented `-----BEGIN … PRIVATE KEY-----` line before a real key is not
+/// allowed to swallow it (the regex's match then starts at the dangling header).
 pub fn detect_pem(ctx: &MatchContext<'_>) -> Option<Candidate> {
-    let label = std::str::from_utf8(ctx.group("label")?).ok()?.to_string();
-    let matched = ctx.matched();
-    let header_end = find(matched, b"-----", 11)? + 5;
-    let footer_start = rfind(matched, b"-----END")?;
-    if !matched[footer_start..]
-        .windows(label.len())
-        .any(|w| w == label.as_bytes())
-    {
+    let whole = ctx.matched();
+    let footer_start = rfind(whole, b"-----END")?;
+    let begin = rfind(whole.get(..footer_start)?, b"-----BEGIN ")?;
+    let matched = whole.get(begin..)?;
+    let footer_start = footer_start - begin;
+    let header_end = find(matched, b"-----", 11)?;
+    let label = std::str::from_utf8(matched.get(11..header_end)?)
+        .ok()?
+        .to_string();
+    if !label.ends_with("PRIVATE KEY") && !label.ends_with("PRIVATE KEY BLOCK") {
+        return None;
+    }
+    let header_end = header_end + 5;
+    if header_end > footer_start || !contains(matched.get(footer_start..)?, label.as_bytes()) {
         return None; // BEGIN and END labels differ: two half blocks, not one key.
     }
-    let body = &matched[header_end..footer_start];
+    let body = matched.get(header_end..footer_start)?;
     let encrypted_legacy = contains(body, b"Proc-Type: 4,ENCRYPTED");
     let base64_text = encoding::pem_body_base64(body);
     let der = base64_standard(&base64_text)?;
@@ -38,6 +46,7 @@ pub fn detect_pem(ctx: &MatchContext<'_>) -> Option<Candidate> {
     let secret = String::from_utf8_lossy(matched).into_owned();
     let identity = parsed.identity(&der);
     let mut candidate = ctx.candidate(parsed.kind, identity, secret, preview, &parsed.format);
+    candidate.start = ctx.match_start + begin;
     candidate.key = Some(parsed.key);
     Some(candidate)
 }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::{RenderOptions, ScanReport, shown_secret};
+use super::{RenderOptions, ScanReport, escape_control as esc, shown_secret};
 use crate::finding::{Finding, Severity};
 
 struct Palette {
@@ -46,8 +46,8 @@ pub fn write(
             out,
             "{} {}: {}",
             palette.paint("33", "skipped"),
-            skipped.path,
-            skipped.reason
+            esc(&skipped.path),
+            esc(&skipped.reason)
         )?;
     }
     let stats = &report.stats;
@@ -76,7 +76,11 @@ fn write_finding(
         palette.paint("1", &finding.title),
         finding.rule
     )?;
-    writeln!(out, "  secret:      {}", shown_secret(finding, options))?;
+    writeln!(
+        out,
+        "  secret:      {}",
+        esc(shown_secret(finding, options))
+    )?;
     if let Some(key) = &finding.key {
         let mut line = key.key_type.clone();
         if let Some(curve) = &key.curve {
@@ -97,7 +101,7 @@ fn write_finding(
         parts.extend(jwt.kid.as_ref().map(|k| format!("kid {k}")));
         parts.extend(jwt.iss.as_ref().map(|i| format!("iss {i}")));
         parts.extend(jwt.exp.map(|e| format!("exp {e}")));
-        writeln!(out, "  token:       {}", parts.join(", "))?;
+        writeln!(out, "  token:       {}", esc(&parts.join(", ")))?;
     }
     let verification = &finding.verification;
     let mut status = verification.status.as_str().to_string();
@@ -110,10 +114,15 @@ fn write_finding(
     if let Some(detail) = &verification.detail {
         status.push_str(&format!(": {detail}"));
     }
-    writeln!(out, "  status:      {status}")?;
+    writeln!(out, "  status:      {}", esc(&status))?;
     writeln!(out, "  fingerprint: {}", finding.fingerprint)?;
     for location in &finding.locations {
-        let line = format!("{}:{}:{}", location.path, location.line, location.column);
+        let line = format!(
+            "{}:{}:{}",
+            esc(&location.path),
+            location.line,
+            location.column
+        );
         writeln!(
             out,
             "  at {} ({})",
@@ -131,7 +140,7 @@ fn write_finding(
             if let Some(commits) = location.commits.filter(|&n| n > 1) {
                 provenance.push_str(&format!(", present in {commits} commits"));
             }
-            writeln!(out, "     {provenance}")?;
+            writeln!(out, "     {}", esc(&provenance))?;
         }
     }
     writeln!(out)

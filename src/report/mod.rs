@@ -196,6 +196,26 @@ impl Reports {
     }
 }
 
+/// Text from scanned content or the network made safe for a terminal: control characters
+/// (C0, DEL, C1) are shown escaped (`\x1b`, `\r`, `\n`, `\t`), so a file name or a token claim
+/// cannot move the cursor, hide text or forge a line of the report.
+pub fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The secret text to show for a finding.
 pub fn shown_secret<'f>(finding: &'f Finding, options: &RenderOptions) -> &'f str {
     if options.show_secrets && !finding.raw_secret.is_empty() {

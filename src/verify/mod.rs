@@ -67,10 +67,15 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    /// Fetch or read every configured key set and read the given tokens. A JWKS that cannot be
-    /// fetched becomes an `error` status later; a `--tokens-file` that cannot be read is an
-    /// error now.
+    /// Fetch or read every configured key set and read the given tokens. A JWKS URL that cannot
+    /// be fetched becomes an `error` status later; a `--jwks` file or `--tokens-file` that cannot
+    /// be read is an error now (the run exits 2, whatever it would have found).
     pub fn new(options: &Options) -> anyhow::Result<Verifier> {
+        for source in options.jwks.iter().filter(|s| !jwks::is_url(s)) {
+            // A key set file the user named must be there: a typo must not pass silently.
+            std::fs::File::open(source)
+                .map_err(|error| anyhow::anyhow!("cannot read --jwks file {source}: {error}"))?;
+        }
         let (given, warnings) = secrets::given_tokens(options)?;
         let mut fetcher = Fetcher::new(options);
         let sources = load_sources(options, &mut fetcher);

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{Audit, KINDS, kind};
 use crate::finding::Severity;
-use crate::report::Format;
+use crate::report::{Format, escape_control as esc};
 use crate::verify::jwks;
 
 /// Render the audit.
@@ -47,34 +47,38 @@ fn document(audit: &Audit) -> Value {
     })
 }
 
+/// Most keys and defects the human report lists (a hostile set can hold 100,000 keys); the
+/// JSON and SARIF reports hold everything.
+const MAX_HUMAN_LINES: usize = 200;
+
 fn human(audit: &Audit, out: &mut dyn Write) -> std::io::Result<()> {
-    write!(out, "JWKS audit of {}", audit.source)?;
+    write!(out, "JWKS audit of {}", esc(&audit.source))?;
     if audit.jwks != audit.source {
-        write!(out, " ({})", audit.jwks)?;
+        write!(out, " ({})", esc(&audit.jwks))?;
     }
     writeln!(out, ": {} key(s)", audit.keys.len())?;
-    for key in &audit.keys {
+    for key in audit.keys.iter().take(MAX_HUMAN_LINES) {
         let mut facts = vec![key.kty.clone().unwrap_or_else(|| "?".to_string())];
         facts.extend(key.crv.clone());
         facts.extend(key.bits.map(|b| format!("{b} bits")));
         facts.extend(key.alg.as_ref().map(|a| format!("alg {a}")));
-        writeln!(
-            out,
+        let line = format!(
             "  key #{} kid {}: {}, thumbprint {}",
             key.index,
             key.kid.as_deref().unwrap_or("(none)"),
             facts.join(", "),
             key.thumbprint.as_deref().unwrap_or("(none)")
-        )?;
+        );
+        writeln!(out, "{}", esc(&line))?;
     }
+    more(out, audit.keys.len(), "key(s)")?;
     if audit.defects.is_empty() {
         writeln!(out, "no defects found")?;
         return Ok(());
     }
     writeln!(out, "{} defect(s):", audit.defects.len())?;
-    for defect in &audit.defects {
-        writeln!(
-            out,
+    for defect in audit.defects.iter().take(MAX_HUMAN_LINES) {
+        let line = format!(
             "  [{}] {} key #{}{}: {}",
             defect.severity.as_str(),
             defect.code,
@@ -85,6 +89,18 @@ fn human(audit: &Audit, out: &mut dyn Write) -> std::io::Result<()> {
                 .map(|k| format!(" (kid {k})"))
                 .unwrap_or_default(),
             defect.message
+        );
+        writeln!(out, "{}", esc(&line))?;
+    }
+    more(out, audit.defects.len(), "defect(s)")
+}
+
+fn more(out: &mut dyn Write, total: usize, what: &str) -> std::io::Result<()> {
+    if total > MAX_HUMAN_LINES {
+        writeln!(
+            out,
+            "  ... and {} more {what} (see --format json)",
+            total - MAX_HUMAN_LINES
         )?;
     }
     Ok(())
