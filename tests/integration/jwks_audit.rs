@@ -256,7 +256,7 @@ fn urls_and_issuers_over_https() {
         "/realm/.well-known/openid-configuration",
         Reply::Json(json!({"issuer": issuer, "jwks_uri": server.url("/jwks")}).to_string()),
     );
-    let result = audit(&server.url("/jwks"), &["--ca-cert", &ca_path]);
+    let result = audit(server.url("/jwks"), &["--ca-cert", &ca_path]);
     assert_defects(&result, &[("symmetric-key", 3), ("missing-kid", 3)]);
     let result = audit(&issuer, &["--ca-cert", &ca_path]);
     assert_defects(&result, &[("symmetric-key", 3), ("missing-kid", 3)]);

@@ -154,15 +154,15 @@ fn requests_carry_no_secret_or_private_key_bytes() {
     tree.write("keys/rsa.pem", &rsa.pem);
     tree.write(
         "keys/ec.jwk.json",
-        &serde_json::to_string(&ec.jwk).expect("json"),
+        serde_json::to_string(&ec.jwk).expect("json"),
     );
     tree.write("keys/ed.pem", &ed.pem);
     let secret = random_secret(40);
-    tree.write(".env", &format!("JWT_SECRET={secret}\n"));
+    tree.write(".env", format!("JWT_SECRET={secret}\n"));
     let (spring_bytes, spring_text) = random_b64_secret(48);
     tree.write(
         "src/main/resources/application.properties",
-        &format!("jwt.secret={spring_text}\n"),
+        format!("jwt.secret={spring_text}\n"),
     );
     let token = hs_jwt("HS256", secret.as_bytes(), &json!({"sub": "u"}));
     tree.write("fixtures/token.txt", &token);

@@ -16,7 +16,7 @@ use crate::support::*;
 fn env_secret_that_signs_a_token_elsewhere_is_signs_token() {
     let tree = Tree::new();
     let secret = random_secret(32);
-    tree.write("service/.env", &format!("JWT_SECRET={secret}\n"));
+    tree.write("service/.env", format!("JWT_SECRET={secret}\n"));
     let token = hs_jwt(
         "HS384",
         secret.as_bytes(),
@@ -24,10 +24,10 @@ fn env_secret_that_signs_a_token_elsewhere_is_signs_token() {
     );
     tree.write(
         "docs/api.md",
-        &format!("curl -H 'Authorization: Bearer {token}'\n"),
+        format!("curl -H 'Authorization: Bearer {token}'\n"),
     );
     let unrelated = random_secret(32);
-    tree.write("other/.env", &format!("SESSION_SECRET={unrelated}\n"));
+    tree.write("other/.env", format!("SESSION_SECRET={unrelated}\n"));
 
     let scan = tree.scan(&[]);
     scan.assert_exit(1);
@@ -54,7 +54,7 @@ fn base64_stored_spring_secret_signs_token() {
     let (bytes, text) = random_b64_secret(64);
     tree.write(
         "src/main/resources/application.properties",
-        &format!("server.port=8080\njwt.secret={text}\n"),
+        format!("server.port=8080\njwt.secret={text}\n"),
     );
     // Signed with the decoded bytes, as Spring's Decoders.BASE64 does.
     let token = hs_jwt("HS512", &bytes, &json!({"sub": "42", "iss": "spring-app"}));
@@ -73,7 +73,7 @@ fn base64_stored_spring_secret_signs_token() {
 fn given_tokens_are_tried_too() {
     let tree = Tree::new();
     let secret = random_secret(32);
-    tree.write("config/app.yml", &format!("jwt:\n  secret: {secret}\n"));
+    tree.write("config/app.yml", format!("jwt:\n  secret: {secret}\n"));
     let first = hs_jwt(
         "HS256",
         b"some-other-key-entirely-0123456789",
@@ -119,10 +119,10 @@ fn tokens_with_guessable_secrets_and_alg_none_are_flagged() {
         |_| Vec::new(),
     );
     let strong = hs_jwt("HS256", random_secret(40).as_bytes(), &json!({"sub": "b"}));
-    tree.write("a.txt", &format!("token={weak}\n"));
-    tree.write("b.txt", &format!("token={weak512}\n"));
-    tree.write("c.txt", &format!("token={none}\n"));
-    tree.write("d.txt", &format!("token={strong}\n"));
+    tree.write("a.txt", format!("token={weak}\n"));
+    tree.write("b.txt", format!("token={weak512}\n"));
+    tree.write("c.txt", format!("token={none}\n"));
+    tree.write("d.txt", format!("token={strong}\n"));
     let scan = tree.scan(&[]);
     for path in ["a.txt", "b.txt"] {
         let f = scan.at_path(path)[0];
@@ -148,7 +148,7 @@ fn tokens_with_guessable_secrets_and_alg_none_are_flagged() {
 fn a_found_secret_makes_the_tokens_it_signs_weak() {
     let tree = Tree::new();
     let secret = random_secret(24);
-    tree.write(".env", &format!("TOKEN_SECRET={secret}\n"));
+    tree.write(".env", format!("TOKEN_SECRET={secret}\n"));
     let token = hs_jwt("HS256", secret.as_bytes(), &json!({"sub": "z"}));
     tree.write("t.txt", &token);
     let scan = tree.scan(&[]);
