@@ -18,7 +18,7 @@ fn detail(f: &Value) -> &str {
     f["verification"]["detail"].as_str().unwrap_or("")
 }
 
-/// The tree most fault tests share: an RSA private key whose public half is served, a `.env`
+/// The tree most fault tests share: an EC P-256 private key whose public half is served, a `.env`
 /// secret and a token it signs.
 struct Fixture {
     tree: Tree,
