@@ -1,7 +1,6 @@
 //! Test servers for verification: plain HTTP and HTTPS on 127.0.0.1, started inside the test,
 //! with certificates generated at test time (rcgen). Every request is recorded byte for byte so
 //! tests can prove that no secret ever leaves the machine.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -10,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sha2::Digest;
+use super::tree::Tree;
 
 /// What a route answers.
 #[derive(Clone, Debug)]
@@ -38,7 +37,7 @@ type Routes = Arc<Mutex<HashMap<String, Reply>>>;
 
 /// A TLS identity: a throwaway CA and a leaf for 127.0.0.1 / localhost signed by it.
 pub struct TestCa {
-    pub ca_pem: String,
+    ca_pem: String,
     cert_chain: Vec<rustls::pki_types::CertificateDer<'static>>,
     key_der: Vec<u8>,
 }
@@ -79,6 +78,13 @@ impl TestCa {
             cert_chain: vec![leaf.der().clone(), ca_cert.der().clone()],
             key_der: leaf_key.serialize_der(),
         }
+    }
+
+    /// Writes the CA certificate into `tree` as `test-ca.pem`; returns its path for `--ca-cert`.
+    pub fn write_pem(&self, tree: &Tree) -> String {
+        tree.write("test-ca.pem", &self.ca_pem)
+            .display()
+            .to_string()
     }
 
     fn server_config(&self) -> Arc<rustls::ServerConfig> {
@@ -334,43 +340,4 @@ fn reason(status: u16) -> &'static str {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// A JWKS document of the given keys.
-pub fn jwks(keys: &[serde_json::Value]) -> String {
-    serde_json::json!({ "keys": keys }).to_string()
-}
-
-/// HMAC over SHA-256/384/512 (RFC 2104), written out so the tests do not share keysweep's code.
-pub fn hmac_sha2(alg: &str, key: &[u8], message: &[u8]) -> Vec<u8> {
-    fn mac<D: Digest>(key: &[u8], message: &[u8], block: usize) -> Vec<u8> {
-        let mut k = vec![0u8; block];
-        if key.len() > block {
-            let d = D::digest(key);
-            k[..d.len()].copy_from_slice(&d);
-        } else {
-            k[..key.len()].copy_from_slice(key);
-        }
-        let ipad: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
-        let opad: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
-        let mut inner = D::new();
-        inner.update(&ipad);
-        inner.update(message);
-        let inner = inner.finalize();
-        let mut outer = D::new();
-        outer.update(&opad);
-        outer.update(inner);
-        outer.finalize().to_vec()
-    }
-    match alg {
-        "HS256" => mac::<sha2::Sha256>(key, message, 64),
-        "HS384" => mac::<sha2::Sha384>(key, message, 128),
-        "HS512" => mac::<sha2::Sha512>(key, message, 128),
-        other => panic!("unsupported alg {other}"),
-    }
-}
-
-/// Hex of bytes, lower case.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -1,13 +1,11 @@
 //! Negative trees: things that look like keys and secrets but are not. Zero findings, exit 0.
 
-mod common;
-
-use common::*;
 use serde_json::json;
+
+use crate::support::*;
 
 /// Public keys, certificates, CSRs, SSH public keys, public JWKS (generated now).
 fn add_public_material(t: &Tree) {
-    require_openssl();
     let rsa = gen_key(Alg::Rsa(2048), Enc::Pkcs8);
     let ec = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
     let ed = gen_key(Alg::Ed25519, Enc::Pkcs8);
@@ -92,14 +90,12 @@ fn add_public_material(t: &Tree) {
     );
 
     // Public JWKS and a single public JWK, also as a .ts literal.
-    let mut a = rsa.public.jwk_public();
-    a["kid"] = json!("rsa-2025");
-    a["use"] = json!("sig");
-    a["alg"] = json!("RS256");
-    let mut b = ec.public.jwk_public();
-    b["kid"] = json!("ec-2025");
-    let mut c = ed.public.jwk_public();
-    c["kid"] = json!("ed-2025");
+    let a = with(
+        &rsa.public.jwk_public(),
+        json!({"kid": "rsa-2025", "use": "sig", "alg": "RS256"}),
+    );
+    let b = with(&ec.public.jwk_public(), json!({"kid": "ec-2025"}));
+    let c = with(&ed.public.jwk_public(), json!({"kid": "ed-2025"}));
     t.write(
         "public/.well-known/jwks.json",
         serde_json::to_string_pretty(&json!({"keys":[a, b, c]})).expect("json"),
@@ -361,12 +357,7 @@ fn negative_tree_has_zero_findings() {
     s2.assert_count(0);
     s2.assert_exit(0);
     for fmt in ["human", "jsonl", "sarif"] {
-        let r = run_keysweep([
-            std::ffi::OsStr::new("scan"),
-            t.root().as_os_str(),
-            std::ffi::OsStr::new("--format"),
-            std::ffi::OsStr::new(fmt),
-        ]);
+        let r = Ks::new("scan").arg(t.root()).format(fmt).run();
         assert_eq!(r.code, 0, "--format {fmt}: exit code\n{}", r.stdout_str());
         if fmt == "jsonl" {
             let out = r.stdout_str();
@@ -381,7 +372,7 @@ fn negative_tree_has_zero_findings() {
             assert_eq!(summary["findings"], 0);
         }
         if fmt == "sarif" {
-            let v: serde_json::Value = serde_json::from_slice(&r.stdout).expect("sarif json");
+            let v = r.json();
             assert_eq!(
                 v["runs"][0]["results"].as_array().map(|a| a.len()),
                 Some(0),

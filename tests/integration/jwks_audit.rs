@@ -1,19 +1,11 @@
 //! `keysweep jwks audit`: every defect on key sets built in the test, a clean set passes, the
 //! RFC 7517 A.2 private set is flagged; files, HTTPS URLs and issuers; human, JSON and SARIF.
-//!
-//! Run: `cargo test --test jwks_audit`
-
-mod common;
-mod verify_support;
 
 use std::path::Path;
 
-use common::{Alg, Curve, Enc, GenKey, gen_key, run_keysweep};
 use serde_json::{Value, json};
-use tempfile::TempDir;
-use verify_support::{Reply, Server, TestCa, jwks};
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/jose");
+use crate::support::*;
 
 struct Keys {
     rsa: GenKey,
@@ -49,48 +41,39 @@ impl Keys {
     }
 }
 
-fn with(jwk: &Value, extra: Value) -> Value {
-    let mut jwk = jwk.clone();
-    for (k, v) in extra.as_object().expect("object") {
-        jwk[k] = v.clone();
-    }
-    jwk
-}
-
 struct Audit {
     code: i32,
     json: Value,
     stdout: String,
 }
 
-fn audit(source: &str, extra: &[&str]) -> Audit {
-    let mut args = vec!["jwks", "audit", source, "--format", "json"];
-    args.extend_from_slice(extra);
-    let run = run_keysweep(&args);
-    let json: Value = serde_json::from_slice(&run.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}); exit {}\n{}\n{}",
-            run.code,
-            run.stdout_str(),
-            run.stderr_str()
-        )
-    });
+fn audit(source: impl AsRef<std::ffi::OsStr>, extra: &[&str]) -> Audit {
+    let run = Ks::new("jwks")
+        .arg("audit")
+        .arg(source)
+        .format("json")
+        .args(extra)
+        .run();
     Audit {
         code: run.code,
-        json,
+        json: run.json(),
         stdout: run.stdout_str(),
     }
 }
 
-fn audit_set(keys: &[Value], extra: &[&str]) -> Audit {
-    let dir = TempDir::new().expect("tmp");
-    let path = dir.path().join("jwks.json");
-    std::fs::write(
-        &path,
+/// A tree holding `jwks.json` with `keys` (pretty printed).
+fn set_file(keys: &[Value]) -> Tree {
+    let t = Tree::new();
+    t.write(
+        "jwks.json",
         serde_json::to_string_pretty(&json!({"keys": keys})).expect("json"),
-    )
-    .expect("write");
-    audit(&path.display().to_string(), extra)
+    );
+    t
+}
+
+fn audit_set(keys: &[Value], extra: &[&str]) -> Audit {
+    let t = set_file(keys);
+    audit(t.root().join("jwks.json"), extra)
 }
 
 fn codes(audit: &Audit) -> Vec<(String, u64)> {
@@ -162,7 +145,7 @@ fn private_members_are_flagged_without_showing_them() {
 fn symmetric_keys_are_flagged() {
     let keys = Keys::new();
     let mut set = keys.clean();
-    set.push(json!({"kty": "oct", "kid": "hmac", "alg": "HS256", "k": common::b64url(&common::random_bytes(32))}));
+    set.push(json!({"kty": "oct", "kid": "hmac", "alg": "HS256", "k": b64url(&random_bytes(32))}));
     let result = audit_set(&set, &[]);
     assert_defects(&result, &[("symmetric-key", 3)]);
 }
@@ -256,22 +239,10 @@ fn rfc7517_a2_private_set_is_flagged() {
     assert!(got.contains(&("private-members".to_string(), 1)), "{got:?}");
     assert_eq!(result.code, 1);
     // The single-key file directly, too.
-    let result = audit(
-        &Path::new(VECTORS)
-            .join("rfc7517-A.2-rsa-private.json")
-            .display()
-            .to_string(),
-        &[],
-    );
+    let result = audit(Path::new(VECTORS).join("rfc7517-A.2-rsa-private.json"), &[]);
     assert!(codes(&result).contains(&("private-members".to_string(), 0)));
     // The public A.1 set is clean.
-    let result = audit(
-        &Path::new(VECTORS)
-            .join("rfc7517-A.1-jwks.json")
-            .display()
-            .to_string(),
-        &[],
-    );
+    let result = audit(Path::new(VECTORS).join("rfc7517-A.1-jwks.json"), &[]);
     assert_defects(&result, &[]);
 }
 
@@ -280,10 +251,8 @@ fn urls_and_issuers_over_https() {
     let keys = Keys::new();
     let ca = TestCa::new();
     let server = Server::https(&ca);
-    let dir = TempDir::new().expect("tmp");
-    let ca_path = dir.path().join("ca.pem");
-    std::fs::write(&ca_path, &ca.ca_pem).expect("write");
-    let ca_path = ca_path.display().to_string();
+    let certs = Tree::new();
+    let ca_path = ca.write_pem(&certs);
     let mut bad = keys.clean();
     bad.push(json!({"kty": "oct", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQ"}));
     server.route("/jwks", Reply::Json(jwks(&bad)));
@@ -292,14 +261,14 @@ fn urls_and_issuers_over_https() {
         "/realm/.well-known/openid-configuration",
         Reply::Json(json!({"issuer": issuer, "jwks_uri": server.url("/jwks")}).to_string()),
     );
-    let result = audit(&server.url("/jwks"), &["--ca-cert", &ca_path]);
+    let result = audit(server.url("/jwks"), &["--ca-cert", &ca_path]);
     assert_defects(&result, &[("symmetric-key", 3), ("missing-kid", 3)]);
     let result = audit(&issuer, &["--ca-cert", &ca_path]);
     assert_defects(&result, &[("symmetric-key", 3), ("missing-kid", 3)]);
     assert_eq!(result.json["jwks"], json!(server.url("/jwks")));
     // An unreachable source is an error (exit 2), not a clean pass.
-    let run = run_keysweep(["jwks", "audit", &server.url("/jwks")]);
-    assert_eq!(run.code, 2, "{}", run.stderr_str());
+    let run = Ks::new("jwks").arg("audit").arg(server.url("/jwks")).run();
+    run.assert_exit(2);
     assert!(
         run.stderr_str()
             .to_ascii_lowercase()
@@ -312,39 +281,28 @@ fn human_and_sarif_output() {
     let keys = Keys::new();
     let mut set = keys.clean();
     set[0] = with(&keys.rsa.jwk, json!({"kid": "rsa-1"}));
-    let dir = TempDir::new().expect("tmp");
-    let path = dir.path().join("jwks.json");
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&json!({"keys": set})).expect("json"),
-    )
-    .expect("write");
-    let path = path.display().to_string();
+    let t = set_file(&set);
+    let path = t.root().join("jwks.json");
 
-    let run = run_keysweep(["jwks", "audit", &path, "--color", "never"]);
+    let run = Ks::new("jwks")
+        .arg("audit")
+        .arg(&path)
+        .args(["--color", "never"])
+        .run();
     assert_eq!(run.code, 1);
     let text = run.stdout_str();
     assert!(text.contains("private-members"), "{text}");
     assert!(text.contains("[critical]"), "{text}");
     assert!(!text.contains(keys.rsa.jwk["d"].as_str().expect("d")));
 
-    let run = run_keysweep(["jwks", "audit", &path, "--format", "sarif"]);
+    let run = Ks::new("jwks")
+        .arg("audit")
+        .arg(&path)
+        .format("sarif")
+        .run();
     assert_eq!(run.code, 1);
-    let sarif: Value = serde_json::from_slice(&run.stdout).expect("sarif");
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/sarif-schema-2.1.0.json"
-        ))
-        .expect("schema"),
-    )
-    .expect("schema json");
-    let validator = jsonschema::draft4::new(&schema).expect("compile SARIF schema");
-    let errors: Vec<String> = validator
-        .iter_errors(&sarif)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    let sarif = run.json();
+    assert_valid_sarif(&sarif);
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["ruleId"], "jwks/private-members");

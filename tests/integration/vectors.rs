@@ -2,13 +2,11 @@
 //! right thumbprints, public JWKs and the public JWKS are not, and the RFC 7638 §3.1 thumbprint
 //! comes out exactly as the RFC states.
 
-mod common;
-
-use common::*;
-use serde_json::{Value, json};
 use std::path::Path;
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/jose");
+use serde_json::{Value, json};
+
+use crate::support::*;
 
 /// Thumbprints from the vectors' README (bold ones are printed in the RFCs).
 const README_THUMBPRINTS: &[(&str, &str)] = &[
@@ -70,7 +68,7 @@ fn rule_for(kty: &str) -> &'static str {
 
 #[test]
 fn rfc_vectors_private_jwks_found_public_not() {
-    let s = scan_json(Path::new(VECTORS), &[]);
+    let s = Ks::new("scan").arg(VECTORS).format("json").run().scan();
     s.assert_exit(1);
     let mut private_files = 0;
     for name in json_files() {

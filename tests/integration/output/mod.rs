@@ -1,18 +1,13 @@
 //! Output contract: SARIF validity and GitHub's required fields, redaction in every format,
 //! jsonl, -o, exit codes, skipped entries, ignore rules, hidden files and `.git/`.
 
-mod common;
+mod walk;
 
-use common::*;
-use serde_json::{Value, json};
-use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-const SARIF_SCHEMA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/data/sarif-schema-2.1.0.json"
-);
+use serde_json::{Value, json};
+
+use crate::support::*;
 
 const ALL_KINDS: &[&str] = &[
     "private-key/rsa",
@@ -25,15 +20,9 @@ const ALL_KINDS: &[&str] = &[
     "jwt/token",
 ];
 
-fn run_format(root: &Path, fmt: &str, extra: &[&str]) -> Run {
-    let mut args: Vec<OsString> = vec![
-        "scan".into(),
-        root.as_os_str().to_owned(),
-        "--format".into(),
-        fmt.into(),
-    ];
-    args.extend(extra.iter().map(OsString::from));
-    run_keysweep(&args)
+/// `keysweep scan ROOT --format FMT EXTRA...`.
+fn run_format(root: &Path, fmt: &str, extra: &[&str]) -> Outcome {
+    Ks::new("scan").arg(root).format(fmt).args(extra).run()
 }
 
 /// A tree with one of each common kind. Returns (tree, secrets): the secret strings that must
@@ -169,10 +158,6 @@ fn add_body(label: &str, lines: &[String], skip_first: usize, w: &mut Vec<(Strin
     }
 }
 
-fn windows_of(s: &str, step: usize) -> Vec<String> {
-    windows(s, step)
-}
-
 fn assert_no_windows(label: &str, out: &str, windows: &[(String, String)]) {
     let leaks: Vec<&(String, String)> = windows
         .iter()
@@ -186,7 +171,6 @@ fn assert_no_windows(label: &str, out: &str, windows: &[(String, String)]) {
         &out[..out.len().min(3000)]
     );
 }
-
 #[test]
 fn no_secret_substring_in_any_format_by_default() {
     let l = leaky_tree();
@@ -212,16 +196,16 @@ fn no_secret_substring_in_any_format_by_default() {
         );
     }
     // Also through -o FILE.
-    let out = tempfile::TempDir::new().expect("tmp");
+    let out = Tree::new();
     for fmt in ["json", "sarif"] {
-        let file = out.path().join(format!("report.{fmt}"));
+        let file = out.root().join(format!("report.{fmt}"));
         let r = run_format(root, fmt, &["-o", file.to_str().expect("utf8")]);
         assert_eq!(r.code, 1, "-o exit code");
         let text = read_string(&file);
         assert_no_windows(&format!("-o FILE ({fmt})"), &text, &l.windows);
     }
     // The same scan with --show-secrets shows them: the test can see secrets when they are there.
-    let s = scan_json(root, &["--show-secrets"]);
+    let s = l.tree.scan(&["--show-secrets"]);
     s.assert_exit(1);
     let text = serde_json::to_string(&s.json).expect("json");
     let all: String = s
@@ -255,20 +239,8 @@ fn sarif_validates_against_schema_and_has_github_fields() {
     let root = l.tree.root();
     let r = run_format(root, "sarif", &[]);
     assert_eq!(r.code, 1, "exit code; stderr: {}", r.stderr_str());
-    let sarif: Value = serde_json::from_slice(&r.stdout)
-        .unwrap_or_else(|e| panic!("SARIF is not JSON: {e}\n{}", r.stdout_str()));
-    let schema: Value = serde_json::from_str(&read_string(SARIF_SCHEMA)).expect("schema json");
-    let validator = jsonschema::draft4::new(&schema).expect("compile SARIF schema");
-    let errors: Vec<String> = validator
-        .iter_errors(&sarif)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .take(20)
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "SARIF schema errors:\n{}",
-        errors.join("\n")
-    );
+    let sarif = r.json();
+    assert_valid_sarif(&sarif);
 
     assert_eq!(sarif["version"], "2.1.0");
     let run = &sarif["runs"][0];
@@ -310,7 +282,7 @@ fn sarif_validates_against_schema_and_has_github_fields() {
         );
     }
     let results = run["results"].as_array().expect("results");
-    let json = scan_json(root, &[]);
+    let json = l.tree.scan(&[]);
     assert!(
         results.len() >= json.findings().len(),
         "one result per finding at least: {} results, {} findings",
@@ -370,7 +342,7 @@ fn sarif_validates_against_schema_and_has_github_fields() {
 fn jsonl_is_one_record_per_line() {
     let l = leaky_tree();
     let root = l.tree.root();
-    let json = scan_json(root, &[]);
+    let json = l.tree.scan(&[]);
     let r = run_format(root, "jsonl", &[]);
     assert_eq!(r.code, 1);
     let records: Vec<Value> = r
@@ -422,8 +394,8 @@ fn output_file_option_writes_the_report() {
     let key = gen_key(Alg::Ed25519, Enc::Pkcs8);
     let t = Tree::new();
     t.write("k.pem", &key.pem);
-    let out = tempfile::TempDir::new().expect("tmp");
-    let file = out.path().join("report.json");
+    let out = Tree::new();
+    let file = out.root().join("report.json");
     let r = run_format(t.root(), "json", &["-o", file.to_str().expect("utf8")]);
     assert_eq!(r.code, 1, "exit code with -o: {}", r.stderr_str());
     assert!(
@@ -441,21 +413,10 @@ fn output_file_option_writes_the_report() {
 fn exit_code_2_for_nonexistent_path() {
     let t = Tree::new();
     let missing = t.root().join("does/not/exist");
-    let r = run_keysweep([OsStr::new("scan"), missing.as_os_str()]);
-    assert_eq!(
-        r.code,
-        2,
-        "stdout: {}\nstderr: {}",
-        r.stdout_str(),
-        r.stderr_str()
-    );
+    let r = Ks::new("scan").arg(&missing).run();
+    r.assert_exit(2);
     assert!(!r.stderr.is_empty(), "an error message on stderr");
-    let r = run_keysweep([
-        OsStr::new("scan"),
-        missing.as_os_str(),
-        OsStr::new("--format"),
-        OsStr::new("json"),
-    ]);
+    let r = run_format(&missing, "json", &[]);
     assert_eq!(r.code, 2);
 }
 
@@ -473,191 +434,6 @@ fn exit_codes_0_and_1_in_human_format() {
         r.stdout_str().contains("deploy/a.pem"),
         "human output names the relative path:\n{}",
         r.stdout_str()
-    );
-}
-
-#[test]
-fn fifo_and_broken_symlink_go_to_skipped_and_scan_goes_on() {
-    let key = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
-    let t = Tree::new();
-    t.write("good/key.pem", &key.pem);
-    tool(
-        "mkfifo",
-        &[t.root().join("pipe").to_str().expect("utf8")],
-        None,
-    );
-    std::os::unix::fs::symlink("missing/target.pem", t.root().join("dangling.pem"))
-        .expect("symlink");
-    let s = t.scan(&[]);
-    s.assert_exit(1);
-    s.assert_count(1);
-    assert_key_finding(&s, &key.public, false, &[loc_col("good/key.pem", 1, 1)]);
-    let skipped = s.skipped();
-    for p in ["pipe", "dangling.pem"] {
-        let e = skipped.iter().find(|e| e["path"] == p);
-        let e = e.unwrap_or_else(|| panic!("{p} must be in skipped\n{}", s.summary()));
-        assert!(
-            e["reason"].as_str().is_some_and(|r| !r.is_empty()),
-            "skipped entry has a reason: {e}"
-        );
-    }
-}
-
-#[test]
-fn invalid_utf8_file_name_does_not_stop_the_scan() {
-    let key = gen_key(Alg::Ed25519, Enc::Pkcs8);
-    let other = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
-    let t = Tree::new();
-    t.write("ok.pem", &key.pem);
-    let bad = t.root().join(OsStr::from_bytes(b"bad-\xff\xfe-name.pem"));
-    std::fs::write(&bad, &other.pem).expect("write invalid utf8 name");
-    let s = t.scan(&[]);
-    s.assert_exit(1);
-    assert_key_finding(&s, &key.public, false, &[loc_col("ok.pem", 1, 1)]);
-    // The odd file is either reported (path shown lossily) or listed in skipped; never dropped silently.
-    let reported = !s.with_thumbprint(&other.thumbprint()).is_empty();
-    let skipped = s
-        .skipped()
-        .iter()
-        .any(|e| e["path"].as_str().is_some_and(|p| p.starts_with("bad-")));
-    assert!(
-        reported || skipped,
-        "file with an invalid UTF-8 name neither reported nor skipped\n{}",
-        s.summary()
-    );
-}
-
-#[test]
-fn gitignored_files_skipped_by_default_scanned_with_no_ignore() {
-    let a = gen_key(Alg::Ed25519, Enc::Pkcs8);
-    let b = gen_key(Alg::Ed25519, Enc::Pkcs8);
-    let c = gen_key(Alg::Ed25519, Enc::Pkcs8);
-    let t = Tree::new();
-    t.git_init();
-    t.write(".gitignore", "secrets/\n*.local.pem\n");
-    t.write("secrets/a.pem", &a.pem);
-    t.write("config/dev.local.pem", &b.pem);
-    t.write("config/c.pem", &c.pem);
-    let s = t.scan(&[]);
-    s.assert_exit(1);
-    s.assert_count(1);
-    assert_key_finding(&s, &c.public, false, &[loc_col("config/c.pem", 1, 1)]);
-    let s = t.scan(&["--no-ignore"]);
-    s.assert_exit(1);
-    s.assert_count(3);
-    assert_key_finding(&s, &a.public, false, &[loc_col("secrets/a.pem", 1, 1)]);
-    assert_key_finding(
-        &s,
-        &b.public,
-        false,
-        &[loc_col("config/dev.local.pem", 1, 1)],
-    );
-    assert_key_finding(&s, &c.public, false, &[loc_col("config/c.pem", 1, 1)]);
-}
-
-#[test]
-fn hidden_files_are_scanned() {
-    let rsa = gen_key(Alg::Rsa(2048), Enc::Traditional);
-    let v = random_secret(40);
-    let t = Tree::new();
-    t.write(".ssh/id_rsa", &rsa.pem);
-    let env = format!("JWT_SECRET={v}\n");
-    t.write(".env", &env);
-    let s = t.scan(&["--show-secrets"]);
-    s.assert_exit(1);
-    s.assert_count(2);
-    assert_key_finding(&s, &rsa.public, false, &[loc_col(".ssh/id_rsa", 1, 1)]);
-    let h = s.one_with_rule("secret/hmac");
-    assert_eq!(h["secret"], v.as_str());
-    assert_locations(&s, h, &[loc_col(".env", 1, 12)]);
-}
-
-#[test]
-fn dot_git_is_never_walked() {
-    let inside = gen_key(Alg::Ed25519, Enc::Pkcs8);
-    let outside = gen_key(Alg::Ed25519, Enc::Pkcs8);
-    let gh = random_secret(40);
-    let t = Tree::new();
-    t.git_init();
-    t.write(".git/leaked/key.pem", &inside.pem);
-    t.write(
-        ".git/info/secret.env",
-        format!("JWT_SECRET={}\n", random_secret(40)),
-    );
-    t.write("src/key.pem", &outside.pem);
-    // .github is not .git: it is walked.
-    let wf = format!("env:\n  JWT_SECRET: {gh}\n");
-    t.write(".github/workflows/deploy.yml", &wf);
-    for extra in [&[][..], &["--no-ignore"][..]] {
-        let s = t.scan(extra);
-        s.assert_exit(1);
-        for f in s.findings() {
-            for l in f["locations"].as_array().into_iter().flatten() {
-                let p = l["path"].as_str().unwrap_or("");
-                assert!(
-                    !(p == ".git" || p.starts_with(".git/")),
-                    "{extra:?}: .git/ must not be walked: {p}\n{}",
-                    s.summary()
-                );
-            }
-        }
-        s.assert_count(2);
-        assert_key_finding(&s, &outside.public, false, &[loc_col("src/key.pem", 1, 1)]);
-        let h = s.one_with_rule("secret/hmac");
-        assert_locations(&s, h, &[loc_of(".github/workflows/deploy.yml", &wf, &gh)]);
-    }
-}
-
-#[test]
-fn fingerprint_is_stable_across_paths_and_trees() {
-    let key = gen_key(Alg::Ec(Curve::P384), Enc::Pkcs8);
-    let other = gen_key(Alg::Ec(Curve::P384), Enc::Pkcs8);
-    let t1 = Tree::new();
-    t1.write("a.pem", &key.pem);
-    let t2 = Tree::new();
-    t2.write("deep/er/path/key.txt", format!("\n\n\nnotes\n{}", key.pem));
-    t2.write("o.pem", &other.pem);
-    let s1 = t1.scan(&[]);
-    let s2 = t2.scan(&[]);
-    let f1 = s1.one_with_thumbprint(&key.thumbprint());
-    let f2 = s2.one_with_thumbprint(&key.thumbprint());
-    let fo = s2.one_with_thumbprint(&other.thumbprint());
-    assert_eq!(
-        f1["fingerprint"], f2["fingerprint"],
-        "same key, different path/line: same fingerprint"
-    );
-    assert_ne!(
-        f1["fingerprint"], fo["fingerprint"],
-        "different keys, different fingerprints"
-    );
-}
-
-#[test]
-fn locations_sorted_by_path_then_line() {
-    let key = gen_key(Alg::Rsa(2048), Enc::Pkcs8);
-    let t = Tree::new();
-    let text = format!("first copy:\n\n{}\nsecond copy:\n{}", key.pem, key.pem);
-    let second_line = text
-        .lines()
-        .position(|l| l == "second copy:")
-        .expect("marker") as u64
-        + 2;
-    t.write("b.pem", &key.pem);
-    t.write("a/notes.txt", &text);
-    t.write("c/z.pem", &key.pem);
-    let s = t.scan(&[]);
-    s.assert_exit(1);
-    s.assert_count(1);
-    assert_key_finding(
-        &s,
-        &key.public,
-        false,
-        &[
-            loc_col("a/notes.txt", 3, 1),
-            loc_col("a/notes.txt", second_line, 1),
-            loc_col("b.pem", 1, 1),
-            loc_col("c/z.pem", 1, 1),
-        ],
     );
 }
 
@@ -688,61 +464,19 @@ fn json_document_shape() {
 /// plain when piped or with NO_COLOR.
 #[test]
 fn human_output_is_coloured_only_on_a_terminal() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join(".env"),
-        "JWT_SECRET=9f8e7d6c5b4a39281706f5e4d3c2b1a0\n",
-    )
-    .expect("write");
-    let binary = env!("CARGO_BIN_EXE_keysweep");
-    let command = format!("'{binary}' scan '{}'", dir.path().display());
-    let on_terminal = std::process::Command::new("script")
-        .args(["-q", "-e", "-c", &command, "/dev/null"])
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("`script` (util-linux) runs the binary on a pty");
-    let text = String::from_utf8_lossy(&on_terminal.stdout);
+    let dir = Tree::new();
+    dir.write(".env", "JWT_SECRET=9f8e7d6c5b4a39281706f5e4d3c2b1a0\n");
+    let scan = || Ks::new("scan").arg(dir.root());
+    let on_terminal = scan().env_remove("NO_COLOR").run_on_terminal();
+    let text = on_terminal.stdout_str();
     assert!(text.contains("\x1b["), "no colour on a terminal: {text:?}");
     assert!(text.contains("HMAC / JWT signing secret"), "{text:?}");
-    let piped = std::process::Command::new(binary)
-        .args(["scan", dir.path().to_str().expect("utf-8 temp path")])
-        .output()
-        .expect("run keysweep");
-    let text = String::from_utf8_lossy(&piped.stdout);
-    assert_eq!(piped.status.code(), Some(1));
+    let piped = scan().env_remove("NO_COLOR").run();
+    let text = piped.stdout_str();
+    assert_eq!(piped.code, 1);
     assert!(!text.contains('\x1b'), "colour in piped output: {text:?}");
-    let no_color = std::process::Command::new("script")
-        .args(["-q", "-e", "-c", &command, "/dev/null"])
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run script");
-    assert!(!String::from_utf8_lossy(&no_color.stdout).contains("\x1b["));
-}
-
-/// Files over --max-file-size are listed in `skipped` and the rest of the tree is still scanned.
-#[test]
-fn files_over_the_size_cap_are_skipped_and_listed() {
-    let t = Tree::new();
-    t.write(
-        "big.env",
-        format!(
-            "{}\nJWT_SECRET=0a1b2c3d4e5f60718293a4b5c6d7e8f9\n",
-            "x".repeat(4096)
-        ),
-    );
-    t.write("small.env", "JWT_SECRET=9f8e7d6c5b4a39281706f5e4d3c2b1a0\n");
-    let s = t.scan(&["--max-file-size", "1K"]);
-    s.assert_exit(1);
-    let skipped = s.skipped();
-    assert_eq!(skipped.len(), 1, "{skipped:?}");
-    assert_eq!(skipped[0]["path"], "big.env");
-    assert!(
-        skipped[0]["reason"]
-            .as_str()
-            .unwrap_or("")
-            .contains("--max-file-size")
-    );
-    assert_eq!(s.location_paths(), vec!["small.env"]);
+    let no_color = scan().env("NO_COLOR", "1").run_on_terminal();
+    assert!(!no_color.stdout_str().contains("\x1b["));
 }
 
 /// `keysweep baseline` records fingerprints only; a scan with `--baseline` reports only what is
@@ -755,7 +489,7 @@ fn baseline_accepts_known_findings_and_reports_new_ones() {
     let baseline = t.root().join("baseline.json");
     let baseline_arg = baseline.to_str().expect("utf-8");
     let root = t.root().to_str().expect("utf-8");
-    let written = run_keysweep(["baseline", "-o", baseline_arg, root]);
+    let written = Ks::new("baseline").args(["-o", baseline_arg, root]).run();
     assert_eq!(written.code, 0, "{}", written.stderr_str());
     let text = read_string(&baseline);
     assert!(

@@ -4,6 +4,8 @@
 use keysweep::app::selfcheck::check_examples;
 use keysweep::rules::RuleSet;
 
+use crate::support::{Ks, Tree};
+
 #[test]
 fn every_rule_example_and_negative_example_holds() {
     let rules = RuleSet::builtin().expect("built-in rules load");
@@ -61,21 +63,17 @@ fn every_kind_a_detector_produces_is_described() {
 
 #[test]
 fn rules_check_command_passes() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_keysweep"))
-        .args(["rules", "check"])
-        .output()
-        .expect("run keysweep");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}");
+    let output = Ks::new("rules").arg("check").run();
+    let stdout = output.stdout_str();
+    assert_eq!(output.code, 0, "{stdout}");
     assert!(stdout.contains(", 0 failed"), "{stdout}");
 }
 
 #[test]
 fn user_rule_file_adds_a_rule_and_bad_regex_is_a_clear_error() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let good = dir.path().join("keysweep.toml");
-    std::fs::write(
-        &good,
+    let dir = Tree::new();
+    let good = dir.write(
+        "keysweep.toml",
         r#"
 [[rule]]
 id = "custom/acme-token"
@@ -88,19 +86,16 @@ detect = "none"
 examples = ["token = acme_0123456789abcdef0123456789abcdef"]
 negative_examples = ["acme_short"]
 "#,
-    )
-    .expect("write rules");
+    );
     let rules = RuleSet::load(&[good.as_path()]).expect("user rules load");
     assert!(rules.rules.iter().any(|r| r.spec.id == "custom/acme-token"));
     assert!(rules.kind("custom/acme-token").is_some());
     assert!(check_examples(&rules).0.is_empty());
 
-    let bad = dir.path().join("bad.toml");
-    std::fs::write(
-        &bad,
+    let bad = dir.write(
+        "bad.toml",
         "[[rule]]\nid = \"x/y\"\ntitle = \"t\"\ndescription = \"d\"\nseverity = \"low\"\nkeywords = [\"abc\"]\nregex = \"(unclosed\"\ndetect = \"none\"\nexamples = [\"abc\"]\nnegative_examples = []\n",
-    )
-    .expect("write rules");
+    );
     let error = RuleSet::load(&[bad.as_path()]).expect_err("bad regex is rejected");
     assert!(error.to_string().contains("x/y"), "{error}");
 }

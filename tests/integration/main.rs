@@ -1,0 +1,16 @@
+//! keysweep's integration tests: one binary, one module per area, shared helpers in `support`.
+//!
+//! Run one area with `cargo test --test integration AREA::` (for example `verify::`).
+
+mod support;
+
+mod detectors;
+mod git;
+mod jwks_audit;
+mod negative;
+mod output;
+mod robustness;
+mod rules;
+mod staged;
+mod vectors;
+mod verify;
