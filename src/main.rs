@@ -7,7 +7,7 @@ use clap::Parser;
 use keysweep::app::{self, Outcome};
 use keysweep::cli::Cli;
 use keysweep::config::Config;
-use keysweep::report::escape_control;
+use keysweep::report::escape_control_but_newlines;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Found) => ExitCode::from(1),
         Err(error) => {
             let message = format!("{error:#}");
-            eprintln!("keysweep: error: {}", escape_control(&message));
+            eprintln!("keysweep: error: {}", escape_control_but_newlines(&message));
             ExitCode::from(2)
         }
     }

@@ -200,12 +200,24 @@ impl Reports {
 /// (C0, DEL, C1) are shown escaped (`\x1b`, `\r`, `\n`, `\t`), so a file name or a token claim
 /// cannot move the cursor, hide text or forge a line of the report.
 pub fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    escape(text, false)
+}
+
+/// Like [`escape_control`], but line breaks stay (for keysweep's own multi-line error messages,
+/// which may quote untrusted names).
+pub fn escape_control_but_newlines(text: &str) -> std::borrow::Cow<'_, str> {
+    escape(text, true)
+}
+
+fn escape(text: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && !(keep_newlines && c == '\n');
+    if !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
+            '\n' if keep_newlines => out.push('\n'),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),

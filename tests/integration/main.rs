@@ -6,9 +6,11 @@ mod support;
 
 mod detectors;
 mod git;
+mod hostile;
 mod jwks_audit;
 mod negative;
 mod output;
+mod pipeline;
 mod robustness;
 mod rules;
 mod staged;

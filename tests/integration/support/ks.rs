@@ -84,6 +84,31 @@ impl Ks {
         self.finish(cmd, what)
     }
 
+    /// Starts the binary with stdout piped and returns at once (streaming tests read its output
+    /// while it runs); stderr is discarded. The caller waits for or kills the child.
+    pub fn spawn(self) -> std::process::Child {
+        let mut cmd = Command::new(BIN);
+        cmd.args(&self.args);
+        self.configure(&mut cmd);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn keysweep {:?}: {e}", self.args))
+    }
+
+    fn configure(&self, cmd: &mut Command) {
+        for (key, value) in &self.env {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            };
+        }
+        if let Some(dir) = &self.cwd {
+            cmd.current_dir(dir);
+        }
+    }
+
     /// Runs the binary on a pseudo-terminal (under util-linux `script`), so that it sees a tty.
     pub fn run_on_terminal(self) -> Outcome {
         super::tools::require("script");
@@ -99,15 +124,7 @@ impl Ks {
     }
 
     fn finish(self, mut cmd: Command, what: String) -> Outcome {
-        for (key, value) in &self.env {
-            match value {
-                Some(v) => cmd.env(key, v),
-                None => cmd.env_remove(key),
-            };
-        }
-        if let Some(dir) = &self.cwd {
-            cmd.current_dir(dir);
-        }
+        self.configure(&mut cmd);
         run_with_timeout(cmd, &what)
     }
 }

@@ -1,0 +1,256 @@
+//! Hostile input: no panic, no hidden key, no silent pass, no terminal injection, bounded work.
+//! Each test is a regression test for a failure seen when the scanner was attacked.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// A dangling, truncated or commented `BEGIN` line before a real key used to swallow it.
+#[test]
+fn a_dangling_begin_line_does_not_hide_the_next_key() {
+    let key = gen_key(Alg::Rsa(2048), Enc::Traditional);
+    let prefixes = [
+        "-----BEGIN RSA PRIVATE KEY-----\n".to_string(),
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA0truncated\n".to_string(),
+        "// -----BEGIN RSA PRIVATE KEY-----\n".to_string(),
+        format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n",
+            "QUJDRA==\n".repeat(7000) // ~63 KB of a body that never ends
+        ),
+    ];
+    let t = Tree::new();
+    for (i, prefix) in prefixes.iter().enumerate() {
+        t.write(&format!("case{i}.txt"), format!("{prefix}{}", key.pem));
+    }
+    let scan = t.scan(&[]);
+    let found = scan.one_with_thumbprint(&key.thumbprint());
+    let paths: Vec<&str> = found["locations"]
+        .as_array()
+        .expect("locations")
+        .iter()
+        .filter_map(|l| l["path"].as_str())
+        .collect();
+    assert_eq!(paths, ["case0.txt", "case1.txt", "case2.txt", "case3.txt"]);
+
+    // The same in history.
+    let mut repo = Repo::init(t.root());
+    repo.commit("keys after dangling headers");
+    let history = Ks::new("git").arg(t.root()).format("json").run().scan();
+    history.one_with_thumbprint(&key.thumbprint());
+}
+
+/// User rules that made the PEM detector (and `rules check`) panic.
+#[test]
+fn user_pem_rules_cannot_panic_the_detector() {
+    let t = Tree::new();
+    let config = t.write(
+        "keysweep.toml",
+        r#"
+[[rule]]
+id = "user/empty-label"
+title = "label may be empty"
+description = "a label group that can match nothing"
+severity = "high"
+keywords = ["PRIVATE KEY"]
+regex = '''-----BEGIN (?P<label>(?:X )?)(?s:.*?)PRIVATE KEY-----'''
+detect = "pem"
+examples = ["-----BEGIN PRIVATE KEY-----"]
+negative_examples = []
+
+[[rule]]
+id = "user/end-first"
+title = "END before the header"
+description = "a match whose END comes first"
+severity = "high"
+keywords = ["END PRIVATE"]
+regex = '''-----END PRIVATE KEY-----(?s:.{0,200})-----BEGIN (?P<label>PRIVATE KEY)-----'''
+detect = "pem"
+examples = ["-----END PRIVATE KEY----- -----BEGIN PRIVATE KEY-----"]
+negative_examples = []
+"#,
+    );
+    t.write(
+        "odd.txt",
+        "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY----- x -----BEGIN PRIVATE KEY-----\n",
+    );
+    let key = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
+    t.write("real.pem", &key.pem);
+    let scan = Ks::new("scan")
+        .arg(t.root())
+        .format("json")
+        .arg("--config")
+        .arg(&config)
+        .run();
+    assert!(
+        !scan.stderr_str().contains("panicked"),
+        "{}",
+        scan.stderr_str()
+    );
+    scan.scan().one_with_thumbprint(&key.thumbprint());
+    let check = Ks::new("rules")
+        .arg("check")
+        .arg("--config")
+        .arg(&config)
+        .run();
+    assert!(
+        !check.stderr_str().contains("panicked"),
+        "{}",
+        check.stderr_str()
+    );
+    assert_eq!(check.code, 1, "the examples fail, they do not crash");
+}
+
+/// 10,000 keys sharing one kid used to take seconds, gigabytes and 694 MB of output.
+#[test]
+fn jwks_audit_is_linear_in_duplicate_kids() {
+    let t = Tree::new();
+    let key = public_jwk(&gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8).public, "same");
+    let keys: Vec<Value> = (0..10_000).map(|_| key.clone()).collect();
+    let path = t.write("jwks.json", json!({ "keys": keys }).to_string());
+    let started = Instant::now();
+    let out = Ks::new("jwks").arg("audit").arg(&path).format("json").run();
+    let elapsed = started.elapsed();
+    out.assert_exit(1);
+    let report = out.json();
+    let duplicates: Vec<&Value> = report["defects"]
+        .as_array()
+        .expect("defects")
+        .iter()
+        .filter(|d| d["code"] == "duplicate-kid")
+        .collect();
+    assert_eq!(duplicates.len(), 1, "one defect per duplicated kid");
+    let message = duplicates[0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("used by 10000 keys"), "{message}");
+    assert!(
+        out.stdout.len() < 8 << 20,
+        "{} bytes of output",
+        out.stdout.len()
+    );
+    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
+    let human = Ks::new("jwks").arg("audit").arg(&path).run();
+    assert!(
+        human.stdout.len() < 64 << 10,
+        "{} bytes",
+        human.stdout.len()
+    );
+    assert!(human.stdout_str().contains("more key(s)"));
+}
+
+/// File names and token claims with control characters used to rewrite the terminal.
+#[test]
+fn control_characters_are_escaped_in_human_output() {
+    let t = Tree::new();
+    let key = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
+    t.write("x\x1b[8mhidden\r\n0 finding(s) -- all clean.pem", &key.pem);
+    let token = hs_jwt(
+        "HS256",
+        random_secret(32).as_bytes(),
+        &json!({"iss": "evil\x1b]0;title\x07", "sub": "a\rb"}),
+    );
+    t.write("token.txt", format!("{token}\n"));
+    let out = Ks::new("scan").arg(t.root()).run();
+    out.assert_exit(1);
+    let text = out.stdout_str();
+    assert!(!text.contains('\x1b') && !text.contains('\r') && !text.contains('\x07'));
+    assert!(text.contains("x\\x1b[8mhidden\\r\\n0 finding(s)"), "{text}");
+    // The same on stderr, where skipped names are warned about.
+    let json = Ks::new("scan").arg(t.root()).format("json").run();
+    assert!(!json.stderr_str().contains('\x1b'));
+}
+
+/// A file the user named that is not there is exit 2, even when nothing is found.
+#[test]
+fn missing_inputs_the_user_named_fail_closed() {
+    let t = Tree::new();
+    t.write("clean.txt", "nothing here\n");
+    for flag in ["--tokens-file", "--jwks"] {
+        let out = Ks::new("scan")
+            .arg(t.root())
+            .arg(flag)
+            .arg(t.root().join("no-such-file"))
+            .run();
+        out.assert_exit(2);
+        assert!(
+            out.stderr_str().contains("no-such-file"),
+            "{}",
+            out.stderr_str()
+        );
+    }
+}
+
+#[test]
+fn strict_makes_any_skip_an_error() {
+    let t = Tree::new();
+    t.write("big.txt", "x".repeat(2048));
+    t.write("small.txt", "nothing\n");
+    Ks::new("scan")
+        .arg(t.root())
+        .args(["--max-file-size", "1K"])
+        .run()
+        .assert_exit(0);
+    let strict = Ks::new("scan")
+        .arg(t.root())
+        .args(["--max-file-size", "1K", "--strict"])
+        .run();
+    strict.assert_exit(2);
+    assert!(
+        strict.stderr_str().contains("--strict"),
+        "{}",
+        strict.stderr_str()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn reports_with_secrets_are_private_files() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let t = Tree::new();
+    t.write("a.pem", p256_pem());
+    let shown = t.root().join("shown.json");
+    let redacted = t.root().join("redacted.json");
+    Ks::new("scan")
+        .arg(t.root().join("a.pem"))
+        .arg("--show-secrets")
+        .arg("--report")
+        .arg(format!("json:{}", shown.display()))
+        .run()
+        .assert_exit(1);
+    Ks::new("scan")
+        .arg(t.root().join("a.pem"))
+        .arg("--report")
+        .arg(format!("json:{}", redacted.display()))
+        .run()
+        .assert_exit(1);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("meta").permissions().mode();
+    assert_eq!(mode(&shown) & 0o777, 0o600);
+    assert_ne!(
+        mode(&redacted) & 0o077,
+        0,
+        "ordinary reports keep the umask"
+    );
+}
+
+#[test]
+fn utf16_text_is_scanned_like_utf8() {
+    let key = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
+    let t = Tree::new();
+    for (name, bom, little) in [
+        ("le.pem", [0xFF, 0xFE], true),
+        ("be.pem", [0xFE, 0xFF], false),
+    ] {
+        let mut bytes = bom.to_vec();
+        for unit in key.pem.encode_utf16() {
+            bytes.extend(if little {
+                unit.to_le_bytes()
+            } else {
+                unit.to_be_bytes()
+            });
+        }
+        t.write(name, bytes);
+    }
+    let scan = t.scan(&[]);
+    let found = scan.one_with_thumbprint(&key.thumbprint());
+    assert_eq!(found["locations"].as_array().map(Vec::len), Some(2));
+}
