@@ -55,6 +55,9 @@ pub struct Fetcher {
     remote: Option<ureq::Agent>,
     loopback: Option<ureq::Agent>,
     cache: HashMap<String, FetchResult>,
+    /// When the run's fetching must be over: all fetches share one total timeout, so many slow
+    /// sources cannot add up to minutes.
+    deadline: std::time::Instant,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -77,6 +80,7 @@ impl Fetcher {
             remote: None,
             loopback: None,
             cache: HashMap::new(),
+            deadline: std::time::Instant::now() + config.total_timeout,
         }
     }
 
@@ -104,11 +108,12 @@ impl Fetcher {
         }
         let mut target = Target::parse(url)?;
         let first_host = target.host.clone();
-        let started = std::time::Instant::now();
         for _ in 0..=MAX_REDIRECTS {
             let agent = self.agent(target.loopback);
-            // The total timeout covers the whole fetch, redirects included.
-            let left = self.limits.total.saturating_sub(started.elapsed());
+            // The total timeout covers every fetch of the run, redirects included.
+            let left = self
+                .deadline
+                .saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
                 return Err(describe(
                     &ureq::Error::Timeout(ureq::Timeout::Global),

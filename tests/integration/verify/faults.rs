@@ -31,6 +31,38 @@ fn fault_timeout() {
     fx.assert_error(&scan, &url, &["timed out"]);
 }
 
+/// Slow sources share one deadline for the run: five hanging URLs with a 2 s total timeout
+/// take about 2 s, not 10.
+#[test]
+fn fault_timeouts_share_one_deadline() {
+    let fx = Fixture::new();
+    let server = Server::http();
+    let settings = Tree::new();
+    let config = settings.write(
+        "keysweep.toml",
+        "[verify]\nconnect_timeout_secs = 1\ntotal_timeout_secs = 2\n",
+    );
+    let mut args: Vec<String> = vec!["--config".into(), config.display().to_string()];
+    let urls: Vec<String> = (0..5)
+        .map(|i| {
+            let path = format!("/slow{i}");
+            server.route(&path, Reply::Hang(Duration::from_secs(6)));
+            server.url(&path)
+        })
+        .collect();
+    for url in &urls {
+        args.extend(["--jwks".to_string(), url.clone()]);
+    }
+    let started = std::time::Instant::now();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let scan = fx.scan(&args);
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(6), "took {elapsed:?}");
+    for url in &urls {
+        fx.assert_error(&scan, url, &["timed out"]);
+    }
+}
+
 #[test]
 fn fault_http_500_and_another_source_still_matches() {
     let fx = Fixture::new();
