@@ -10,7 +10,7 @@ use crate::config::RunSettings;
 use crate::finding::{Candidate, Skipped};
 use crate::rules::RuleSet;
 use crate::scan::{BlobKind, Scanner};
-use crate::source::git::{self, BlobHandler, History, IdSet, Selection};
+use crate::source::git::{self, BlobHandler, GitTuning, History, IdSet, Selection};
 use crate::source::{Origin, locate, staged as staged_source};
 
 /// Peak and current resident memory, for `KEYSWEEP_TIMING` output: the kernel's peak, the
@@ -48,26 +48,39 @@ fn sample_memory() {
     });
 }
 
+/// Cache sizes and timing output for the git source, from `KEYSWEEP_OBJECT_CACHE_MB`,
+/// `KEYSWEEP_PACK_CACHE_MB` (MiB) and `KEYSWEEP_TIMING`.
+// moved to config on merge
+fn git_tuning() -> GitTuning {
+    let mb = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    GitTuning {
+        object_cache_mb: mb("KEYSWEEP_OBJECT_CACHE_MB"),
+        pack_cache_mb: mb("KEYSWEEP_PACK_CACHE_MB"),
+        timing: std::env::var_os("KEYSWEEP_TIMING").is_some(),
+    }
+}
+
 /// Run `keysweep git`.
 pub fn git(args: &GitArgs) -> anyhow::Result<bool> {
     let settings = RunSettings::resolve(&args.output, &args.verify, &args.rule_files)?;
     let rules = load_rules(&settings.rule_files)?;
     let started = Instant::now();
-    let timing = std::env::var_os("KEYSWEEP_TIMING").is_some();
+    let tuning = git_tuning();
+    let timing = tuning.timing;
     if timing {
         sample_memory();
     }
-    let repo = git::open(&args.repo)?;
+    let repo = git::open(&args.repo, &tuning)?;
     let (selection, mode) = match &args.range {
         Some(spec) => (git::resolve_range(&repo, spec)?, "diff"),
         None if args.all_objects => (Selection::AllObjects, "history"),
         None => (Selection::Refs, "history"),
     };
     let everything = args.all_objects;
-    let history = git::history(&repo, &selection)?;
+    let history = git::history(&repo, &selection, &tuning)?;
     // A fresh handle for the blob phase: the history pass's caches and mapped packs go.
     drop(repo);
-    let repo = git::open(&args.repo)?;
+    let repo = git::open(&args.repo, &tuning)?;
     let wanted: IdSet = history.blobs.keys().copied().collect();
     if timing {
         eprintln!(
@@ -80,16 +93,21 @@ pub fn git(args: &GitArgs) -> anyhow::Result<bool> {
     }
 
     let shared = Mutex::new(ScanOutcome::default());
-    let read = git::read_blobs(&repo, &wanted, everything, settings.threads, || {
-        BlobScanner {
+    let read = git::read_blobs(
+        &repo,
+        &wanted,
+        everything,
+        settings.threads,
+        &tuning,
+        || BlobScanner {
             scanner: Scanner::new(&rules),
             history: &history,
             max_file_size: args.max_file_size,
             outcome: ScanOutcome::default(),
             shared: &shared,
             candidates: Vec::new(),
-        }
-    })?;
+        },
+    )?;
     if timing {
         eprintln!(
             "timing: blobs read {:.2} s {}",
@@ -116,7 +134,7 @@ pub fn git(args: &GitArgs) -> anyhow::Result<bool> {
         .collect();
     targets.sort_unstable();
     targets.dedup();
-    let counts = git::carry_counts(&repo, &history, &targets, settings.threads);
+    let counts = git::carry_counts(&repo, &history, &targets, settings.threads, &tuning);
     let counts: HashMap<String, u64> = targets
         .iter()
         .zip(counts)
@@ -259,7 +277,7 @@ pub fn staged(args: &StagedArgs) -> anyhow::Result<bool> {
 /// Scan what the index holds for entries added or modified against HEAD, and keep the findings
 /// that overlap lines the commit adds.
 pub fn scan_staged(rules: &RuleSet, repo_path: &std::path::Path) -> anyhow::Result<ScanOutcome> {
-    let repo = git::open(repo_path)?;
+    let repo = git::open(repo_path, &git_tuning())?;
     let index_file = std::env::var_os("GIT_INDEX_FILE").map(std::path::PathBuf::from);
     let staged = staged_source::staged_entries(&repo, index_file.as_deref())?;
     let mut outcome = ScanOutcome::default();
