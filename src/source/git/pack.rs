@@ -9,8 +9,11 @@ use gix::ObjectId;
 use gix::odb::pack;
 use gix::odb::store::structure::Record;
 
-use super::IdSet;
-use super::read::{BlobHandler, Seen};
+/// A traversal thread's consumer of the objects of one kind.
+pub(super) trait ObjectHandler: Send {
+    /// Take one object's contents.
+    fn object(&mut self, id: &gix::oid, data: &[u8]);
+}
 
 /// Pack indices (a multi-pack-index expanded into its packs) and loose object directories,
 /// alternates included.
@@ -63,22 +66,21 @@ pub(super) fn pack_objects(indices: &[PathBuf]) -> usize {
 /// Objects resolved between two releases of the pack's mapped pages (see [`PackMap`]).
 const RELEASE_EVERY: u64 = 1024;
 
-/// Read the blobs of one pack by a delta-tree traversal over its blob entries only: a first
-/// pass over the entry headers gives each entry its kind (a delta has its base's kind), and
-/// the tree holds the blobs alone, so trees and commits are never decoded. The pack is mapped
+/// Read the objects of one `kind` in one pack by a delta-tree traversal over the entries of
+/// that kind only: a first pass over the entry headers gives each entry its kind (a delta has
+/// its base's kind), and the tree holds that kind alone, so other objects are never decoded.
+/// `make_handler` is called once per thread that meets such an object. The pack is mapped
 /// here, and its pages are released every [`RELEASE_EVERY`] objects, so the mapped pack does
 /// not grow into the resident set.
 pub(super) fn traverse_pack<H, F>(
     index_path: &Path,
     hash: gix::hash::Kind,
-    wanted: &IdSet,
-    everything: bool,
+    kind: gix::objs::Kind,
     threads: usize,
-    seen: &Seen,
     make_handler: &F,
 ) -> anyhow::Result<()>
 where
-    H: BlobHandler,
+    H: ObjectHandler,
     F: Fn() -> H + Sync,
 {
     use pack::cache::delta::{Tree, traverse};
@@ -87,9 +89,9 @@ where
     let index = pack::index::File::at(index_path, hash).context("cannot open the index")?;
     let pack_path = index_path.with_extension("pack");
     let map = PackMap::open(&pack_path)?;
-    let blobs = blob_entries(&index, &map, hash)?;
+    let entries = entries_of_kind(&index, &map, hash, kind)?;
     map.release();
-    if blobs.is_empty() {
+    if entries.is_empty() {
         return Ok(());
     }
     let interrupt = AtomicBool::new(false);
@@ -97,10 +99,10 @@ where
     // of the pack: start with that entry (a commit, as a rule; decoded and ignored) so the reader
     // and the offsets agree.
     let first_entry = (0..index.num_objects()).min_by_key(|&at| index.pack_offset_at_index(at));
-    let lead = first_entry.filter(|&at| Some(&at) != blobs.first());
+    let lead = first_entry.filter(|&at| Some(&at) != entries.first());
     let tree = Tree::from_offsets_in_pack(
         &pack_path,
-        lead.into_iter().chain(blobs),
+        lead.into_iter().chain(entries),
         &|&at: &u32| index.pack_offset_at_index(at),
         &|id| Ok(index.lookup(id).map(|at| index.pack_offset_at_index(at))),
         &mut gix::progress::Discard,
@@ -120,11 +122,10 @@ where
         &map,
         pack_end,
         move |at: &mut u32, _progress, context: traverse::Context<'_>| -> gix::Result<()> {
-            if context.entry.header.as_kind() == Some(gix::objs::Kind::Blob) {
-                let id = index.oid_at_index(*at);
-                if (everything || wanted.contains(id)) && seen.insert(id.to_owned()) {
-                    worker.handler().blob(id, context.decompressed);
-                }
+            if context.entry.header.as_kind() == Some(kind) {
+                worker
+                    .handler()
+                    .object(index.oid_at_index(*at), context.decompressed);
             }
             if resolved_ref.fetch_add(1, Ordering::Relaxed) % RELEASE_EVERY == RELEASE_EVERY - 1 {
                 map_ref.release();
@@ -143,17 +144,18 @@ where
     result.map(|_| ()).context("delta tree traversal")
 }
 
-/// The index positions of a pack's blob entries (deltas included), in pack order. A delta's
-/// kind is its base's: each entry's header is read, and delta chains are followed to their
-/// base (memoised, so each header is read once).
-fn blob_entries(
+/// The index positions of a pack's entries of one `kind` (deltas included), in pack order. A
+/// delta's kind is its base's: each entry's header is read, and delta chains are followed to
+/// their base (memoised, so each header is read once).
+fn entries_of_kind(
     index: &pack::index::File,
     map: &PackMap,
     hash: gix::hash::Kind,
+    kind: gix::objs::Kind,
 ) -> anyhow::Result<Vec<u32>> {
     use pack::data::entry::Header;
     const UNKNOWN: u8 = 0;
-    const BLOB: u8 = 1;
+    const WANTED: u8 = 1;
     const OTHER: u8 = 2;
     let mut sorted: Vec<(u64, u32)> = (0..index.num_objects())
         .map(|at| (index.pack_offset_at_index(at), at))
@@ -183,12 +185,12 @@ fn blob_entries(
             let entry = pack::data::Entry::from_bytes(data, offset, hash)
                 .with_context(|| format!("entry at offset {offset}"))?;
             let base = match entry.header {
-                Header::Blob => {
-                    kinds[at] = BLOB;
-                    break;
-                }
-                Header::Tree | Header::Commit | Header::Tag => {
-                    kinds[at] = OTHER;
+                Header::Blob | Header::Tree | Header::Commit | Header::Tag => {
+                    kinds[at] = if entry.header.as_kind() == Some(kind) {
+                        WANTED
+                    } else {
+                        OTHER
+                    };
                     break;
                 }
                 Header::OfsDelta { base_distance } => {
@@ -212,7 +214,7 @@ fn blob_entries(
     Ok(sorted
         .iter()
         .zip(&kinds)
-        .filter(|&(_, &kind)| kind == BLOB)
+        .filter(|&(_, &kind)| kind == WANTED)
         .map(|(&(_, at), _)| at)
         .collect())
 }

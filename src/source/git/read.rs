@@ -7,7 +7,7 @@ use gix::ObjectId;
 use gix::objs::Find as _;
 use rayon::prelude::*;
 
-use super::pack::{layout, pack_ids, pack_objects, traverse_pack};
+use super::pack::{ObjectHandler, layout, pack_ids, pack_objects, traverse_pack};
 use super::{GitTuning, IdSet};
 use crate::finding::Skipped;
 
@@ -59,15 +59,15 @@ where
     let traverse = everything || wanted.len() > 2000 || wanted.len() * 8 > pack_objects(&indices);
     if traverse {
         for index_path in &indices {
-            if let Err(error) = traverse_pack(
-                index_path,
-                hash,
+            let make_wanted = || Wanted {
+                make_handler: &make_handler,
+                handler: None,
                 wanted,
                 everything,
-                threads,
-                &seen,
-                &make_handler,
-            ) {
+                seen: &seen,
+            };
+            let kind = gix::objs::Kind::Blob;
+            if let Err(error) = traverse_pack(index_path, hash, kind, threads, &make_wanted) {
                 outcome.skipped.push(Skipped {
                     path: index_path.with_extension("pack").display().to_string(),
                     reason: format!(
@@ -111,6 +111,26 @@ where
     outcome.skipped.extend(skipped);
     outcome.blobs = seen.len() as u64;
     Ok(outcome)
+}
+
+/// A traversal thread's filter in front of its blob handler: the wanted blobs not handed out
+/// yet pass, and the handler is made on the first of them.
+struct Wanted<'a, H, F> {
+    make_handler: &'a F,
+    handler: Option<H>,
+    wanted: &'a IdSet,
+    everything: bool,
+    seen: &'a Seen,
+}
+
+impl<H: BlobHandler, F: Fn() -> H + Sync> ObjectHandler for Wanted<'_, H, F> {
+    fn object(&mut self, id: &gix::oid, data: &[u8]) {
+        if (self.everything || self.wanted.contains(id)) && self.seen.insert(id.to_owned()) {
+            self.handler
+                .get_or_insert_with(self.make_handler)
+                .blob(id, data);
+        }
+    }
 }
 
 /// Read objects by id in parallel; non-blobs are ignored, missing wanted blobs reported.
@@ -177,7 +197,7 @@ where
 }
 
 /// A sharded concurrent set of the blob ids already handed out.
-pub(super) struct Seen {
+struct Seen {
     shards: Vec<Mutex<IdSet>>,
 }
 
@@ -198,7 +218,7 @@ impl Seen {
     }
 
     /// True when `id` was not in the set.
-    pub(super) fn insert(&self, id: ObjectId) -> bool {
+    fn insert(&self, id: ObjectId) -> bool {
         self.shard(&id).insert(id)
     }
 
