@@ -6,7 +6,7 @@ use gix::bstr::{BString, ByteSlice as _};
 use gix::objs::{FindExt as _, FindHeader as _};
 
 use super::trees::TreeWalker;
-use super::{GitTuning, IdMap, IdSet, Selection};
+use super::{GitTuning, HISTORY_PACK_CACHE_MB, IdMap, IdSet, Selection, reopen};
 use crate::finding::Skipped;
 
 /// One commit of the walk.
@@ -96,7 +96,16 @@ pub fn history(
         return Ok(out);
     }
     let started = std::time::Instant::now();
-    out.commits = walk(repo, tips, hidden, &mut out.notes)?;
+    // A private handle for the walk: dropping it unmaps the commits' pages and frees its cache
+    // before the trees are walked.
+    let walker_repo = reopen(repo, tuning, HISTORY_PACK_CACHE_MB);
+    out.commits = walk(
+        walker_repo.as_ref().unwrap_or(repo),
+        tips,
+        hidden,
+        &mut out.notes,
+    )?;
+    drop(walker_repo);
     assign_generations(&mut out.commits);
     if tuning.timing {
         eprintln!("timing: walk {:.2} s", started.elapsed().as_secs_f64());
