@@ -16,24 +16,20 @@ pub fn git(config: &Config, job: &GitJob) -> anyhow::Result<Outcome> {
     let run = Run::start(config)?;
     let timing = Timing::new(job.tuning.timing);
     let (selection, mode) = match &job.range {
-        Some(spec) => (git::resolve_range(&git::open(&job.repo)?, spec)?, "diff"),
+        Some(spec) => (
+            git::resolve_range(&git::open(&job.repo, &job.tuning)?, spec)?,
+            "diff",
+        ),
         None if job.all_objects => (Selection::AllObjects, "history"),
         None => (Selection::Refs, "history"),
     };
     let collector = run.collector(Reports::open(&config.outputs)?);
     let mut findings = {
         let pipeline = Pipeline::new(&run.rules, &collector, config.max_file_size);
-        scan_repository(
-            &job.repo,
-            &selection,
-            job.all_objects,
-            config,
-            &pipeline,
-            &timing,
-        )?
+        scan_repository(job, &selection, config, &pipeline, &timing)?
     };
     let mut collected = collector.finish()?;
-    findings.annotate(&mut collected.findings, config.threads);
+    findings.annotate(&mut collected.findings, config.threads, &job.tuning);
     timing.say("counts and provenance");
     run.conclude(collected, mode)
 }
@@ -49,30 +45,48 @@ pub struct HistoryFindings {
 /// trees, which commit introduced each blob), then every wanted blob once. Notes about the
 /// repository (shallow, submodules, unreadable objects) go to the collector.
 pub fn scan_repository(
-    path: &std::path::Path,
+    job: &GitJob,
     selection: &Selection,
-    everything: bool,
     config: &Config,
     pipeline: &Pipeline<'_>,
     timing: &Timing,
 ) -> anyhow::Result<HistoryFindings> {
-    let repo = git::open(path)?;
-    let history = git::history(&repo, selection)?;
+    let repo = git::open(&job.repo, &job.tuning)?;
+    let history = git::history(&repo, selection, &job.tuning)?;
+    if history.commits.is_empty()
+        && let Some(problem) = history
+            .notes
+            .iter()
+            .find(|n| !n.reason.starts_with("submodule"))
+    {
+        // Fail closed: a history that could not be read at all is not a clean history.
+        anyhow::bail!(
+            "{}: no commit could be read ({}: {})",
+            job.repo.display(),
+            problem.path,
+            problem.reason
+        );
+    }
     // A fresh handle for the blob phase: the history pass's caches and mapped packs go.
     drop(repo);
-    let repo = git::open(path)?;
+    let repo = git::open(&job.repo, &job.tuning)?;
     let wanted: git::IdSet = history.blobs.keys().copied().collect();
     timing.say(&format!(
         "history ({} commits, {} blobs)",
         history.commits.len(),
         wanted.len()
     ));
-    let read = git::read_blobs(&repo, &wanted, everything, config.threads, || {
-        HistoryBlobs {
+    let read = git::read_blobs(
+        &repo,
+        &wanted,
+        job.all_objects,
+        config.threads,
+        &job.tuning,
+        || HistoryBlobs {
             history: &history,
             worker: pipeline.worker(),
-        }
-    })?;
+        },
+    )?;
     timing.say("blobs read");
     let collector: &Collector<'_> = pipeline.collector;
     for note in &history.notes {
@@ -87,7 +101,7 @@ pub fn scan_repository(
 impl HistoryFindings {
     /// Fill in how many commits carry each blob with a finding at its path, and the author and
     /// date of each introducing commit (read only for commits that carry findings).
-    pub fn annotate(&mut self, findings: &mut [Finding], threads: usize) {
+    pub fn annotate(&mut self, findings: &mut [Finding], threads: usize, tuning: &git::GitTuning) {
         let mut targets: Vec<(gix::ObjectId, gix::bstr::BString)> = findings
             .iter()
             .flat_map(|f| &f.locations)
@@ -102,7 +116,7 @@ impl HistoryFindings {
             .collect();
         targets.sort_unstable();
         targets.dedup();
-        let counts = git::carry_counts(&self.repo, &self.history, &targets, threads);
+        let counts = git::carry_counts(&self.repo, &self.history, &targets, threads, tuning);
         let counts: HashMap<String, u64> = targets
             .iter()
             .zip(counts)

@@ -10,7 +10,7 @@ use crate::source::{git, staged as staged_source};
 /// the commit adds.
 pub fn staged(config: &Config, job: &StagedJob) -> anyhow::Result<Outcome> {
     let run = Run::start(config)?;
-    let repo = git::open(&job.repo)?;
+    let repo = git::open(&job.repo, &git::GitTuning::default())?;
     let collector = run.collector(Reports::open(&config.outputs)?);
     let pipeline = Pipeline::new(&run.rules, &collector, config.max_file_size);
     let notes = {
