@@ -162,17 +162,24 @@ impl RuleSet {
 
     /// The built-in rules plus user rule files (TOML with `[[rule]]` and `[[kind]]` tables).
     pub fn load(user_files: &[&Path]) -> Result<RuleSet, RuleError> {
-        let mut sources: Vec<(String, String)> = BUILTIN_RULE_FILES
-            .iter()
-            .map(|(name, text)| (name.to_string(), text.to_string()))
-            .collect();
+        let mut user = Vec::new();
         for path in user_files {
             let text = std::fs::read_to_string(path).map_err(|source| RuleError::Io {
                 path: path.display().to_string(),
                 source,
             })?;
-            sources.push((path.display().to_string(), text));
+            user.push((path.display().to_string(), text));
         }
+        RuleSet::from_texts(user)
+    }
+
+    /// The built-in rules plus user rule files given as `(name, TOML text)`.
+    pub fn from_texts(user: Vec<(String, String)>) -> Result<RuleSet, RuleError> {
+        let mut sources: Vec<(String, String)> = BUILTIN_RULE_FILES
+            .iter()
+            .map(|(name, text)| (name.to_string(), text.to_string()))
+            .collect();
+        sources.extend(user);
         let mut specs = Vec::new();
         let mut kinds = Vec::new();
         for (file, text) in sources {

@@ -254,3 +254,56 @@ fn utf16_text_is_scanned_like_utf8() {
     let found = scan.one_with_thumbprint(&key.thumbprint());
     assert_eq!(found["locations"].as_array().map(Vec::len), Some(2));
 }
+
+/// URLs in scanned content (a token's `jku`/`x5u`, an `iss`, an issuer or JWKS URL in a config
+/// file) are never fetched: only the key sets the user configured are.
+#[test]
+fn urls_in_scanned_content_cause_no_connection() {
+    let server = Server::http();
+    let key = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
+    server.route(
+        "/configured/jwks",
+        Reply::Json(jwks(&[public_jwk(&key.public, "k1")])),
+    );
+    for path in [
+        "/jku",
+        "/x5u",
+        "/iss/.well-known/openid-configuration",
+        "/config/jwks",
+    ] {
+        server.route(path, Reply::Json(jwks(&[public_jwk(&key.public, "k1")])));
+    }
+    let token = make_jwt(
+        &json!({"alg": "RS256", "jku": server.url("/jku"), "x5u": server.url("/x5u"), "kid": "k1"}),
+        &json!({"iss": server.url("/iss"), "sub": "admin"}),
+        |_| vec![7; 64],
+    );
+    let t = Tree::new();
+    t.write("key.pem", &key.pem);
+    t.write("token.txt", format!("Authorization: Bearer {token}\n"));
+    t.write(
+        "settings.yml",
+        format!(
+            "issuer: {}\njwks_uri: {}\n",
+            server.url("/iss"),
+            server.url("/config/jwks")
+        ),
+    );
+    let report = Ks::new("scan")
+        .arg(t.root())
+        .format("json")
+        .arg("--jwks")
+        .arg(server.url("/configured/jwks"))
+        .run()
+        .scan();
+    assert_eq!(
+        report.one_with_thumbprint(&key.thumbprint())["verification"]["status"],
+        "live"
+    );
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        paths,
+        ["/configured/jwks"],
+        "only the configured URL is fetched"
+    );
+}

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod adversarial;
 mod detectors;
 mod git;
 mod hostile;
@@ -11,6 +12,7 @@ mod jwks_audit;
 mod negative;
 mod output;
 mod pipeline;
+mod properties;
 mod robustness;
 mod rules;
 mod staged;

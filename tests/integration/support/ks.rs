@@ -87,14 +87,21 @@ impl Ks {
     /// Starts the binary with stdout piped and returns at once (streaming tests read its output
     /// while it runs); stderr is discarded. The caller waits for or kills the child.
     pub fn spawn(self) -> std::process::Child {
-        let mut cmd = Command::new(BIN);
-        cmd.args(&self.args);
-        self.configure(&mut cmd);
-        cmd.stdin(Stdio::null())
+        let what = format!("keysweep {:?}", self.args);
+        self.command()
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("spawn keysweep {:?}: {e}", self.args))
+            .unwrap_or_else(|e| panic!("spawn {what}: {e}"))
+    }
+
+    /// The configured command line (arguments, environment, directory), not started.
+    pub fn command(self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(&self.args);
+        self.configure(&mut cmd);
+        cmd
     }
 
     fn configure(&self, cmd: &mut Command) {

@@ -9,6 +9,7 @@ pub mod der;
 pub mod jose;
 pub mod keys;
 pub mod ks;
+pub mod measure;
 pub mod repo;
 pub mod report;
 pub mod server;
@@ -24,6 +25,7 @@ pub use keys::{
     gen_rsa_legacy_encrypted, gen_ssh, p256_pem,
 };
 pub use ks::{Ks, Outcome};
+pub use measure::run_measured;
 pub use repo::Repo;
 pub use report::{
     Loc, Scan, assert_finding_shape, assert_format, assert_key_finding, assert_locations,

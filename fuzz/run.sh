@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Build every fuzz target on the stable toolchain (libFuzzer with SanitizerCoverage, no
+# sanitizer: the flags cargo-fuzz passes with `-s none`) and run each on a corpus seeded from
+# the project's own test inputs and rule examples.
+#
+#   fuzz/run.sh [SECONDS] [TARGET...]     default: 10 seconds, every target
+#
+# Exit status is non-zero when a target crashes; the crashing input is left in
+# fuzz/artifacts/TARGET/. Corpora grow in fuzz/corpus/TARGET/ (ignored by git).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-10}"
+shift || true
+targets=("$@")
+if ((${#targets[@]} == 0)); then
+  targets=(scan container jwks jwt rules encoding)
+fi
+
+export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+-Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+-Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
+# An explicit --target keeps RUSTFLAGS off build scripts and proc macros (as cargo-fuzz does).
+host="$(rustc -vV | sed -n 's/^host: //p')"
+cargo build --release --locked --manifest-path fuzz/Cargo.toml --target-dir fuzz/target \
+  --target "$host" --bins
+bin="fuzz/target/$host/release"
+
+seed() {
+  local target="$1" dir="fuzz/corpus/$1"
+  mkdir -p "$dir"
+  case "$target" in
+    scan | encoding) cp tests/data/jose/* rules/*.toml "$dir"/ ;;
+    jwks) cp tests/data/jose/*.json "$dir"/ ;;
+    jwt) cp tests/data/jose/*.txt "$dir"/ ;;
+    rules) cp rules/*.toml "$dir"/ ;;
+    container) printf '\x30\x82\x01\x00\x02\x01\x03' >"$dir/der-seed" ;;
+  esac
+}
+
+status=0
+for target in "${targets[@]}"; do
+  seed "$target"
+  mkdir -p "fuzz/artifacts/$target"
+  echo "fuzz: $target for ${seconds}s"
+  if ! "$bin/$target" "fuzz/corpus/$target" \
+    -artifact_prefix="fuzz/artifacts/$target/" -max_total_time="$seconds" \
+    -max_len=262144 -rss_limit_mb=2048 -print_final_stats=1 2>"fuzz/target/$target.log"; then
+    echo "fuzz: $target FAILED (see fuzz/target/$target.log and fuzz/artifacts/$target/)"
+    tail -30 "fuzz/target/$target.log"
+    status=1
+  fi
+  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "fuzz/target/$target.log" | sed "s/^/fuzz: $target /" || true
+done
+exit "$status"
