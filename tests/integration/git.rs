@@ -451,28 +451,6 @@ fn truncated_pack_is_a_warning_and_the_scan_finishes() {
     );
 }
 
-/// Fail closed: a history none of whose commits can be read is an error (exit 2) naming the
-/// commit, not a clean `0 finding(s)`.
-#[test]
-fn unreadable_history_is_exit_2() {
-    let tmp = TempDir::new().unwrap();
-    let mut repo = Repo::init(&tmp.path().join("r"));
-    repo.write("a.txt", "one file\n");
-    let commit = repo.commit("the only commit");
-    let object = repo
-        .dir
-        .join(".git/objects")
-        .join(&commit[..2])
-        .join(&commit[2..]);
-    make_writable(&object);
-    std::fs::write(&object, b"not a zlib stream").unwrap();
-    let out = Ks::new("git").arg(&repo.dir).format("json").run();
-    out.assert_exit(2);
-    let stderr = out.stderr_str();
-    assert!(stderr.contains("no commit could be read"), "{stderr}");
-    assert!(stderr.contains(&commit[..12]), "{stderr}");
-}
-
 #[test]
 fn not_a_repository_is_exit_2_with_a_clear_error() {
     let tmp = TempDir::new().unwrap();

@@ -307,3 +307,28 @@ fn urls_in_scanned_content_cause_no_connection() {
         "only the configured URL is fetched"
     );
 }
+
+/// Fail closed: a history none of whose commits can be read is an error (exit 2) naming the
+/// commit, not a clean `0 finding(s)`.
+#[test]
+fn unreadable_history_is_exit_2() {
+    let tmp = Tree::new();
+    let mut repo = Repo::init(&tmp.root().join("r"));
+    repo.write("a.txt", "one file\n");
+    let commit = repo.commit("the only commit");
+    let object = repo
+        .dir
+        .join(".git/objects")
+        .join(&commit[..2])
+        .join(&commit[2..]);
+    let mut permissions = std::fs::metadata(&object).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(&object, permissions).unwrap();
+    std::fs::write(&object, b"not a zlib stream").unwrap();
+    let out = Ks::new("git").arg(&repo.dir).format("json").run();
+    out.assert_exit(2);
+    let stderr = out.stderr_str();
+    assert!(stderr.contains("no commit could be read"), "{stderr}");
+    assert!(stderr.contains(&commit[..12]), "{stderr}");
+}

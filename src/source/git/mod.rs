@@ -31,7 +31,8 @@ use gix::ObjectId;
 pub use carry::carry_counts;
 pub use provenance::{CommitDisplay, commit_display, display_path, hex, is_lfs_pointer};
 pub use read::{BlobHandler, ReadOutcome, read_blobs};
-pub use walk::{CommitMeta, History, Intro, history};
+pub use trees::Intro;
+pub use walk::{CommitMeta, History, history};
 
 /// A set of object ids (gix's hasher: the id is its own hash).
 pub type IdSet = gix::hashtable::HashSet<ObjectId>;

@@ -5,9 +5,17 @@ use gix::ObjectId;
 use gix::bstr::{BStr, BString, ByteVec as _};
 use gix::objs::FindExt as _;
 
-use super::walk::Intro;
 use super::{GitTuning, HISTORY_PACK_CACHE_MB, IdMap, IdSet, reopen};
 use crate::finding::Skipped;
+
+/// Where a blob was first introduced.
+#[derive(Clone, Debug)]
+pub struct Intro {
+    /// Index into `History::commits`.
+    pub commit: u32,
+    /// The blob's path in that commit's tree (`/`-separated, as git stores it).
+    pub path: BString,
+}
 
 /// How many new root trees the history pass reads through one repository handle.
 const REOPEN_EVERY_COMMITS: usize = 8192;

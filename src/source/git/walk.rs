@@ -2,10 +2,10 @@
 
 use anyhow::Context as _;
 use gix::ObjectId;
-use gix::bstr::{BString, ByteSlice as _};
+use gix::bstr::ByteSlice as _;
 use gix::objs::{FindExt as _, FindHeader as _};
 
-use super::trees::TreeWalker;
+use super::trees::{Intro, TreeWalker};
 use super::{GitTuning, HISTORY_PACK_CACHE_MB, IdMap, IdSet, Selection, reopen};
 use crate::finding::Skipped;
 
@@ -22,15 +22,6 @@ pub struct CommitMeta {
     pub time: i64,
     /// 1 + the longest parent chain inside the walk (for a deterministic "earliest").
     pub generation: u32,
-}
-
-/// Where a blob was first introduced.
-#[derive(Clone, Debug)]
-pub struct Intro {
-    /// Index into [`History::commits`].
-    pub commit: u32,
-    /// The blob's path in that commit's tree (`/`-separated, as git stores it).
-    pub path: BString,
 }
 
 /// The result of the history pass.
