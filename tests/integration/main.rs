@@ -4,6 +4,7 @@
 
 mod support;
 
+mod action;
 mod detectors;
 mod git;
 mod hostile;
