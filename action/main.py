@@ -148,7 +148,7 @@ def keysweep_command(binary, root, plan, inputs, sarif, json_file):
 def run_keysweep(cmd):
     """Runs keysweep with its output in a log group, workflow commands in it disabled."""
     token = uuid.uuid4().hex
-    print("::group::keysweep " + " ".join(shlex.quote(c) for c in cmd[1:]), flush=True)
+    print("::group::keysweep " + results.text(" ".join(shlex.quote(c) for c in cmd[1:])), flush=True)
     # Paths and text in keysweep's output come from the repository: never let a line of it be
     # read as a workflow command.
     print("::stop-commands::" + token, flush=True)

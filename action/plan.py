@@ -22,6 +22,8 @@ PULL_REQUEST_EVENTS = (
     "pull_request_review_comment",
 )
 
+RANGE_EVENTS = PULL_REQUEST_EVENTS + ("merge_group", "push")
+
 # The webhook payload lists at most this many pushed commits; a list this long may be cut.
 PUSH_COMMITS_LIMIT = 2048
 
@@ -111,13 +113,12 @@ def make_plan(git, inputs, event_name, event):
         head = resolve_rev(git, head_rev, "head")
         return diff_plan(git, base, head, "inputs base/head")
 
-    plan = plan_from_event(git, event_name, event, head_in)
-    if mode == "diff" and plan.kind == "full":
+    if mode == "diff" and event_name not in RANGE_EVENTS:
         raise ActionError(
             "mode: diff, but the {} event gives no range: set the base input (and head), or "
             "use mode: auto or full".format(event_name or "(unknown)")
         )
-    return plan
+    return plan_from_event(git, event_name, event, head_in)
 
 
 def event_head(event_name, event):

@@ -130,7 +130,7 @@ def annotations(findings, prefix=""):
 def md(s):
     """Plain text safe inside a Markdown table cell (no markup, no HTML, no line breaks)."""
     s = text(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`*_\[\]{}()#+!|~])", r"\\\1", s)
+    return re.sub(r"([\\`*_\[\]|~])", r"\\\1", s)
 
 
 def summary(report, findings, fail_on, failed, described, commit_url=None, limit=SUMMARY_LIMIT, notes=()):
