@@ -120,6 +120,22 @@ def is_fork_pull_request(event_name, event):
     return bool(head and base and head != base) or bool(((pr.get("head") or {}).get("repo") or {}).get("fork"))
 
 
+def upload_ref(event_name, event):
+    """The ref and commit the SARIF belongs to, where upload-sarif's defaults are wrong.
+
+    pull_request_target runs on the base branch (GITHUB_REF, GITHUB_SHA): its findings belong to
+    the pull request's head, not to the base branch's alerts.
+    """
+    if event_name != "pull_request_target":
+        return "", ""
+    pr = event.get("pull_request") or {}
+    number = pr.get("number") or event.get("number")
+    sha = (pr.get("head") or {}).get("sha")
+    if isinstance(number, int) and isinstance(sha, str) and sha:
+        return "refs/pull/{}/head".format(number), sha
+    return "", ""
+
+
 def report_paths(inputs, temp):
     sarif = inputs["sarif-file"] or os.path.join(temp, "keysweep.sarif")
     sarif = os.path.abspath(sarif)
@@ -190,6 +206,8 @@ def scan():
         "range": "",
         "category": "",
         "upload": "false",
+        "upload-ref": "",
+        "upload-sha": "",
         "checkout-path": "",
     }
     out_file = os.environ.get("GITHUB_OUTPUT")
@@ -261,6 +279,7 @@ def scan_with(inputs, outputs, summary_file):
             log("keysweep: " + notes[-1])
         else:
             outputs["upload"] = "true"
+            outputs["upload-ref"], outputs["upload-sha"] = upload_ref(event_name, event)
 
     # Annotations point into the workspace: prefix the repository's place in it.
     prefix = os.path.relpath(os.path.realpath(root), os.path.realpath(workspace))

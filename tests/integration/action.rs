@@ -503,6 +503,20 @@ fn pull_request_from_a_fork_is_scanned_but_not_uploaded() {
     assert_eq!(run.paths(), ["deploy/new.pem", "src/app.env"]);
     assert_eq!(run.output("upload"), "false");
     assert!(run.summary.contains("SARIF not uploaded: a pull request from a fork"), "{}", run.summary);
+    assert_eq!(run.output("upload-ref"), "");
+    // pull_request_target runs on the base branch with a token that can write: upload, to the
+    // pull request's head (not to the base branch's alerts).
+    let run = runner.run("pull_request_target", &event, &[]);
+    run.assert_exit(1);
+    assert_eq!(run.output("upload"), "true");
+    assert_eq!(run.output("upload-ref"), "refs/pull/7/head");
+    assert_eq!(run.output("upload-sha"), origin.head);
+    // A pull_request from the same repository: upload-sarif's defaults are right.
+    let event = pull_request(&origin.base, &origin.head, "acme/app");
+    let run = runner.run("pull_request", &event, &[]);
+    assert_eq!(run.output("upload"), "true");
+    assert_eq!(run.output("upload-ref"), "");
+    assert_eq!(run.output("upload-sha"), "");
     // upload-sarif off: no upload either, no note.
     let event = pull_request(&origin.base, &origin.head, "acme/app");
     let run = runner.run("pull_request", &event, &[("upload-sarif", "false")]);
