@@ -64,7 +64,11 @@ impl ActionRun {
 
     fn read_json(&self, output: &str) -> Value {
         let path = self.output(output);
-        assert!(!path.is_empty(), "output {output} is empty\n{}", self.context());
+        assert!(
+            !path.is_empty(),
+            "output {output} is empty\n{}",
+            self.context()
+        );
         serde_json::from_str(&read_string(path))
             .unwrap_or_else(|e| panic!("{path} is not JSON: {e}\n{}", self.context()))
     }
@@ -137,7 +141,8 @@ impl Runner {
     }
 
     fn has_commit(&self, sha: &str) -> bool {
-        self.git(&["cat-file", "-e", &format!("{sha}^{{commit}}")]).0
+        self.git(&["cat-file", "-e", &format!("{sha}^{{commit}}")])
+            .0
     }
 
     fn is_shallow(&self) -> bool {
@@ -336,31 +341,32 @@ fn origin() -> Origin {
 
 /// A `pull_request` payload (the fields GitHub sends that the action reads, and a few more).
 fn pull_request(base: &str, head: &str, head_repo: &str) -> Value {
-        json!({
-            "action": "synchronize",
+    json!({
+        "action": "synchronize",
+        "number": 7,
+        "pull_request": {
             "number": 7,
-            "pull_request": {
-                "number": 7,
-                "base": {"ref": "main", "sha": base, "repo": {"full_name": "acme/app", "fork": false}},
-                "head": {"ref": "feat", "sha": head, "repo": {"full_name": head_repo, "fork": head_repo != "acme/app"}},
-            },
-            "repository": {"full_name": "acme/app", "default_branch": "main"},
-        })
-    }
+            "base": {"ref": "main", "sha": base, "repo": {"full_name": "acme/app", "fork": false}},
+            "head": {"ref": "feat", "sha": head, "repo": {"full_name": head_repo, "fork": head_repo != "acme/app"}},
+        },
+        "repository": {"full_name": "acme/app", "default_branch": "main"},
+    })
+}
 
 /// A `push` payload.
 fn push(reference: &str, before: &str, after: &str, commits: &[&str]) -> Value {
-        json!({
-            "ref": reference,
-            "before": before,
-            "after": after,
-            "created": before == ZERO,
-            "deleted": false,
-            "forced": false,
-            "commits": commits.iter().map(|id| json!({"id": id, "distinct": true})).collect::<Vec<_>>(),
-            "head_commit": {"id": after},
-            "repository": {"full_name": "acme/app", "default_branch": "main"},
-        })
+    json!({
+        "ref": reference,
+        "before": before,
+        "after": after,
+        "created": before == ZERO,
+        "deleted": false,
+        "forced": false,
+        "commits": commits.iter().map(|id| json!({"id": id, "distinct": true})).collect::<Vec<_>>(),
+        "head_commit": {"id": after},
+        "repository": {"full_name": "acme/app", "default_branch": "main"},
+    })
+}
 
 fn pem_lines(pem: &str) -> Vec<String> {
     pem_body_lines(pem)
@@ -391,7 +397,10 @@ fn assert_one_sarif_run(run: &ActionRun, id: &str) -> Value {
     assert_valid_sarif(&sarif);
     let runs = sarif["runs"].as_array().expect("runs");
     assert_eq!(runs.len(), 1, "one SARIF run per file: {sarif:#}");
-    assert_eq!(runs[0]["automationDetails"]["id"], id, "automationDetails.id");
+    assert_eq!(
+        runs[0]["automationDetails"]["id"], id,
+        "automationDetails.id"
+    );
     assert_eq!(runs[0]["tool"]["driver"]["name"], "keysweep");
     assert_eq!(run.output("category"), id, "category output");
     sarif
@@ -452,7 +461,9 @@ fn pull_request_in_a_shallow_clone_deepens_and_scans_base_to_head() {
     assert!(run.output("sarif-file").ends_with("keysweep.sarif"));
     assert!(run.output("json-file").ends_with("keysweep.json"));
     assert_eq!(
-        Path::new(run.output("checkout-path")).canonicalize().unwrap(),
+        Path::new(run.output("checkout-path"))
+            .canonicalize()
+            .unwrap(),
         runner.workspace.canonicalize().unwrap()
     );
 
@@ -460,8 +471,14 @@ fn pull_request_in_a_shallow_clone_deepens_and_scans_base_to_head() {
     let s = &run.summary;
     assert!(s.starts_with("## keysweep\n"), "{}", run.context());
     assert!(s.contains("**2 findings** (0 proven live)"), "{s}");
-    assert!(s.contains("fail-on: `any` — failed: 2 at or above it."), "{s}");
-    assert!(s.contains("| # | rule | severity | status | location | commit |"), "{s}");
+    assert!(
+        s.contains("fail-on: `any` — failed: 2 at or above it."),
+        "{s}"
+    );
+    assert!(
+        s.contains("| # | rule | severity | status | location | commit |"),
+        "{s}"
+    );
     let head7 = &origin.head[..7];
     let feat7 = &origin.feat1[..7];
     assert!(
@@ -486,10 +503,22 @@ fn pull_request_in_a_shallow_clone_deepens_and_scans_base_to_head() {
         "{}",
         ann[0]
     );
-    assert!(ann[0].contains(&format!("introduced in commit {head7}")), "{}", ann[0]);
-    assert!(ann[1].starts_with("::error file=src/app.env,line=1,"), "{}", ann[1]);
+    assert!(
+        ann[0].contains(&format!("introduced in commit {head7}")),
+        "{}",
+        ann[0]
+    );
+    assert!(
+        ann[1].starts_with("::error file=src/app.env,line=1,"),
+        "{}",
+        ann[1]
+    );
     // keysweep's own output is fenced so repository text cannot act as a workflow command.
-    assert!(run.stdout.contains("::stop-commands::"), "{}", run.context());
+    assert!(
+        run.stdout.contains("::stop-commands::"),
+        "{}",
+        run.context()
+    );
     assert_redacted(&run, &origin);
 }
 
@@ -502,7 +531,12 @@ fn pull_request_from_a_fork_is_scanned_but_not_uploaded() {
     run.assert_exit(1);
     assert_eq!(run.paths(), ["deploy/new.pem", "src/app.env"]);
     assert_eq!(run.output("upload"), "false");
-    assert!(run.summary.contains("SARIF not uploaded: a pull request from a fork"), "{}", run.summary);
+    assert!(
+        run.summary
+            .contains("SARIF not uploaded: a pull request from a fork"),
+        "{}",
+        run.summary
+    );
     assert_eq!(run.output("upload-ref"), "");
     // pull_request_target runs on the base branch with a token that can write: upload, to the
     // pull request's head (not to the base branch's alerts).
@@ -527,11 +561,24 @@ fn pull_request_from_a_fork_is_scanned_but_not_uploaded() {
 fn push_scans_before_to_after() {
     let origin = origin();
     let runner = Runner::shallow(&origin.repo, "feat");
-    let event = push("refs/heads/feat", &origin.feat1, &origin.head, &[&origin.head]);
+    let event = push(
+        "refs/heads/feat",
+        &origin.feat1,
+        &origin.head,
+        &[&origin.head],
+    );
     let run = runner.run("push", &event, &[]);
     run.assert_exit(1);
-    assert_eq!(run.paths(), ["deploy/new.pem"], "only the pushed commit\n{}", run.context());
-    assert_eq!(run.output("range"), format!("{}..{}", origin.feat1, origin.head));
+    assert_eq!(
+        run.paths(),
+        ["deploy/new.pem"],
+        "only the pushed commit\n{}",
+        run.context()
+    );
+    assert_eq!(
+        run.output("range"),
+        format!("{}..{}", origin.feat1, origin.head)
+    );
     assert_one_sarif_run(&run, "keysweep/diff/");
     assert_eq!(run.annotations().len(), 1);
 }
@@ -541,12 +588,24 @@ fn new_branch_push_scans_what_it_adds_to_the_default_branch() {
     let origin = origin();
     // A single-branch shallow clone: the default branch is not there and must be fetched.
     let runner = Runner::shallow(&origin.repo, "feat");
-    assert!(!runner.git(&["rev-parse", "--verify", "-q", "refs/remotes/origin/main"]).0);
+    assert!(
+        !runner
+            .git(&["rev-parse", "--verify", "-q", "refs/remotes/origin/main"])
+            .0
+    );
     let event = push("refs/heads/feat", ZERO, &origin.head, &[&origin.head]);
     let run = runner.run("push", &event, &[]);
     run.assert_exit(1);
-    assert_eq!(run.paths(), ["deploy/new.pem", "src/app.env"], "{}", run.context());
-    assert_eq!(run.output("range"), format!("{}..{}", origin.base, origin.head));
+    assert_eq!(
+        run.paths(),
+        ["deploy/new.pem", "src/app.env"],
+        "{}",
+        run.context()
+    );
+    assert_eq!(
+        run.output("range"),
+        format!("{}..{}", origin.base, origin.head)
+    );
     assert_one_sarif_run(&run, "keysweep/diff/");
 }
 
@@ -562,7 +621,10 @@ fn new_branch_push_without_a_default_branch_scans_the_pushed_commits() {
     let run = runner.run("push", &event, &[]);
     run.assert_exit(1);
     assert_eq!(run.paths(), ["deploy/new.pem"], "{}", run.context());
-    assert_eq!(run.output("range"), format!("{}..{}", origin.feat1, origin.head));
+    assert_eq!(
+        run.output("range"),
+        format!("{}..{}", origin.feat1, origin.head)
+    );
 
     // Both feat commits pushed: the base is the parent of the oldest.
     let event = {
@@ -572,13 +634,24 @@ fn new_branch_push_without_a_default_branch_scans_the_pushed_commits() {
             &origin.head,
             &[&origin.feat1, &origin.head],
         );
-        e["repository"].as_object_mut().unwrap().remove("default_branch");
+        e["repository"]
+            .as_object_mut()
+            .unwrap()
+            .remove("default_branch");
         e
     };
     let run = runner.run("push", &event, &[]);
     run.assert_exit(1);
-    assert_eq!(run.paths(), ["deploy/new.pem", "src/app.env"], "{}", run.context());
-    assert_eq!(run.output("range"), format!("{}..{}", origin.base, origin.head));
+    assert_eq!(
+        run.paths(),
+        ["deploy/new.pem", "src/app.env"],
+        "{}",
+        run.context()
+    );
+    assert_eq!(
+        run.output("range"),
+        format!("{}..{}", origin.base, origin.head)
+    );
 }
 
 #[test]
@@ -590,7 +663,11 @@ fn push_with_before_equal_to_after_passes_with_a_one_line_note() {
     run.assert_exit(0);
     let notes: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(notes.len(), 1, "one line\n{}", run.context());
-    assert!(notes[0].contains("before == after") && notes[0].contains("nothing to scan"), "{}", notes[0]);
+    assert!(
+        notes[0].contains("before == after") && notes[0].contains("nothing to scan"),
+        "{}",
+        notes[0]
+    );
     assert_eq!(run.output("findings"), "0");
     assert_eq!(run.output("exit-code"), "0");
     assert_eq!(run.output("sarif-file"), "");
@@ -623,7 +700,12 @@ fn schedule_scans_the_whole_history_of_a_shallow_clone() {
     let sarif = assert_one_sarif_run(&run, "keysweep/history/");
     assert_eq!(sarif_uris(&sarif).len(), 3);
     let old7 = &origin.old_commit[..7];
-    assert!(run.summary.contains(&format!("config/old.pem:1 | [`{old7}`]")), "{}", run.summary);
+    assert!(
+        run.summary
+            .contains(&format!("config/old.pem:1 | [`{old7}`]")),
+        "{}",
+        run.summary
+    );
     assert_redacted(&run, &origin);
 
     // workflow_dispatch is a full scan too; the category input renames the SARIF run.
@@ -645,12 +727,24 @@ fn a_range_that_cannot_be_resolved_fails_loudly() {
     let event = pull_request(missing, &origin.head, "acme/app");
     let run = runner.run("pull_request", &event, &[]);
     run.assert_exit(2);
-    let errors: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::error")).collect();
+    let errors: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
     assert_eq!(errors.len(), 1, "{}", run.context());
-    assert!(errors[0].contains(missing) && errors[0].contains("could not be fetched"), "{}", errors[0]);
+    assert!(
+        errors[0].contains(missing) && errors[0].contains("could not be fetched"),
+        "{}",
+        errors[0]
+    );
     assert_eq!(run.output("exit-code"), "2");
     assert_eq!(run.output("sarif-file"), "");
-    assert!(run.summary.contains("Could not run") && run.summary.contains(missing), "{}", run.summary);
+    assert!(
+        run.summary.contains("Could not run") && run.summary.contains(missing),
+        "{}",
+        run.summary
+    );
 
     // A push whose `before` is gone (and not forced) fails the same way.
     let event = push("refs/heads/feat", missing, &origin.head, &[&origin.head]);
@@ -669,7 +763,11 @@ fn a_range_that_cannot_be_resolved_fails_loudly() {
     let event = pull_request(&origin.base, &origin.head, "acme/app");
     let run = lone.run("pull_request", &event, &[]);
     run.assert_exit(2);
-    assert!(run.stdout.contains(&origin.base) && run.stdout.contains("no remote"), "{}", run.context());
+    assert!(
+        run.stdout.contains(&origin.base) && run.stdout.contains("no remote"),
+        "{}",
+        run.context()
+    );
 }
 
 /// A range with a live key (its public half in a JWKS file), an HMAC secret (high) and a JWT
@@ -680,7 +778,10 @@ fn fail_on_gates_the_exit_code() {
     let mut repo = Repo::init(&tmp.path().join("origin"));
     repo.write("README.md", "app\n");
     let base = repo.commit("init");
-    repo.write("src/app.env", &format!("JWT_SECRET={}\n", random_secret(32)));
+    repo.write(
+        "src/app.env",
+        &format!("JWT_SECRET={}\n", random_secret(32)),
+    );
     let other = random_secret(40);
     let jwt = hs_jwt("HS256", other.as_bytes(), &json!({"sub": "svc"}));
     repo.write("docs/token.txt", &format!("token: {jwt}\n"));
@@ -716,32 +817,70 @@ fn fail_on_gates_the_exit_code() {
             &[("base", &base), ("head", &mid), ("fail-on", fail_on)],
         );
         if run.code != want {
-            failures.push(format!("base..mid fail-on {fail_on}: exit {} want {want}\n{}", run.code, run.context()));
+            failures.push(format!(
+                "base..mid fail-on {fail_on}: exit {} want {want}\n{}",
+                run.code,
+                run.context()
+            ));
         }
         assert_eq!(run.output("findings"), "2", "{}", run.context());
-        assert_eq!(run.output("exit-code"), "1", "keysweep's own code, whatever the gate");
+        assert_eq!(
+            run.output("exit-code"),
+            "1",
+            "keysweep's own code, whatever the gate"
+        );
         let expect = if want == 1 { "failed" } else { "passed" };
-        assert!(run.summary.contains(&format!("fail-on: `{fail_on}` — {expect}")) || fail_on == "proven", "{}", run.summary);
+        assert!(
+            run.summary
+                .contains(&format!("fail-on: `{fail_on}` — {expect}"))
+                || fail_on == "proven",
+            "{}",
+            run.summary
+        );
     }
 
     // base..head with the JWKS: the key is live (critical).
-    let cases_head = [("critical", 1), ("live", 1), ("signs-token", 1), ("proven", 1), ("never", 0)];
+    let cases_head = [
+        ("critical", 1),
+        ("live", 1),
+        ("signs-token", 1),
+        ("proven", 1),
+        ("never", 0),
+    ];
     for (fail_on, want) in cases_head {
         let run = runner.run(
             "workflow_dispatch",
             &dispatch,
-            &[("base", &base), ("head", &head), ("fail-on", fail_on), ("jwks", &jwks_path)],
+            &[
+                ("base", &base),
+                ("head", &head),
+                ("fail-on", fail_on),
+                ("jwks", &jwks_path),
+            ],
         );
         if run.code != want {
-            failures.push(format!("base..head fail-on {fail_on}: exit {} want {want}\n{}", run.code, run.context()));
+            failures.push(format!(
+                "base..head fail-on {fail_on}: exit {} want {want}\n{}",
+                run.code,
+                run.context()
+            ));
         }
         assert_eq!(run.output("findings"), "3", "{}", run.context());
         assert_eq!(run.output("live"), "1", "{}", run.context());
         // The live key is the first annotation and the first summary row.
         let ann = run.annotations();
-        assert!(ann[0].starts_with("::error file=deploy/live.pem,line=1,"), "{}", run.context());
+        assert!(
+            ann[0].starts_with("::error file=deploy/live.pem,line=1,"),
+            "{}",
+            run.context()
+        );
         assert!(ann[0].contains("status live"), "{}", ann[0]);
-        assert!(run.summary.contains("| 1 | private-key/ec | critical | live | deploy/live.pem:1 |"), "{}", run.summary);
+        assert!(
+            run.summary
+                .contains("| 1 | private-key/ec | critical | live | deploy/live.pem:1 |"),
+            "{}",
+            run.summary
+        );
     }
     // Without the JWKS the same key is unverified: `live` passes.
     let run = runner.run(
@@ -750,7 +889,11 @@ fn fail_on_gates_the_exit_code() {
         &[("base", &base), ("head", &head), ("fail-on", "live")],
     );
     if run.code != 0 {
-        failures.push(format!("no jwks, fail-on live: exit {}\n{}", run.code, run.context()));
+        failures.push(format!(
+            "no jwks, fail-on live: exit {}\n{}",
+            run.code,
+            run.context()
+        ));
     }
     assert_eq!(run.output("live"), "0");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -758,7 +901,11 @@ fn fail_on_gates_the_exit_code() {
     // An unknown fail-on is an error before anything is scanned.
     let run = runner.run("workflow_dispatch", &dispatch, &[("fail-on", "sometimes")]);
     run.assert_exit(2);
-    assert!(run.stdout.contains("input fail-on: 'sometimes'"), "{}", run.context());
+    assert!(
+        run.stdout.contains("input fail-on: 'sometimes'"),
+        "{}",
+        run.context()
+    );
 }
 
 #[test]
@@ -790,25 +937,61 @@ fn annotations_are_limited_to_ten_most_urgent_first_and_the_summary_is_truncated
     assert_eq!(run.output("findings"), "15");
     assert_eq!(run.output("live"), "1");
     let ann = run.annotations();
-    assert_eq!(ann.len(), 10, "GitHub shows 10 error annotations per step\n{}", run.context());
-    assert!(ann[0].starts_with("::error file=z/live.pem,"), "live first: {}", ann[0]);
-    assert!(ann[1..].iter().all(|a| a.starts_with("::error file=a/secrets.env,")));
-    assert!(run.stdout.contains("15 findings; the 10 most urgent are annotated"), "{}", run.context());
+    assert_eq!(
+        ann.len(),
+        10,
+        "GitHub shows 10 error annotations per step\n{}",
+        run.context()
+    );
+    assert!(
+        ann[0].starts_with("::error file=z/live.pem,"),
+        "live first: {}",
+        ann[0]
+    );
+    assert!(
+        ann[1..]
+            .iter()
+            .all(|a| a.starts_with("::error file=a/secrets.env,"))
+    );
+    assert!(
+        run.stdout
+            .contains("15 findings; the 10 most urgent are annotated"),
+        "{}",
+        run.context()
+    );
 
     let s = &run.summary;
-    assert!(s.len() <= 1500, "summary of {} bytes over the limit\n{s}", s.len());
-    let rows = s.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| #")).count();
+    assert!(
+        s.len() <= 1500,
+        "summary of {} bytes over the limit\n{s}",
+        s.len()
+    );
+    let rows = s
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+        .count();
     assert!(rows >= 1 && rows < 15, "{rows} rows\n{s}");
     assert!(
         s.contains(&format!("… and {} more findings not shown", 15 - rows)),
         "{s}"
     );
-    assert!(s.contains("| 1 | private-key/ec | critical | live | z/live.pem:1 |"), "{s}");
+    assert!(
+        s.contains("| 1 | private-key/ec | critical | live | z/live.pem:1 |"),
+        "{s}"
+    );
 
     // With the default limit (under GitHub's 1 MiB) every finding has a row.
-    let run = runner.run("push", &event, &[("jwks", &jwks_path), ("fail-on", "never")]);
+    let run = runner.run(
+        "push",
+        &event,
+        &[("jwks", &jwks_path), ("fail-on", "never")],
+    );
     run.assert_exit(0);
-    let rows = run.summary.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| #")).count();
+    let rows = run
+        .summary
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+        .count();
     assert_eq!(rows, 15, "{}", run.summary);
     assert!(!run.summary.contains("more findings not shown"));
 }
@@ -871,10 +1054,22 @@ fn action_yml_declares_every_input_and_pins_every_action() {
         .collect();
     assert!(read.len() >= 12, "{read:?}");
     for name in [
-        "path", "mode", "base", "head", "jwks", "issuer", "config", "sarif-file", "upload-sarif",
-        "fail-on", "args",
+        "path",
+        "mode",
+        "base",
+        "head",
+        "jwks",
+        "issuer",
+        "config",
+        "sarif-file",
+        "upload-sarif",
+        "fail-on",
+        "args",
     ] {
-        assert!(read.iter().any(|(n, _)| n == name), "the script reads no input {name}");
+        assert!(
+            read.iter().any(|(n, _)| n == name),
+            "the script reads no input {name}"
+        );
     }
 
     // The inputs action.yml declares, with their defaults (two-space keys under `inputs:`).
@@ -911,7 +1106,10 @@ fn action_yml_declares_every_input_and_pins_every_action() {
                 .take_while(|c| c.is_ascii_uppercase() || *c == '_')
                 .collect();
             assert!(
-                name.is_empty() || read.iter().any(|(n, _)| n.to_ascii_uppercase().replace('-', "_") == name),
+                name.is_empty()
+                    || read
+                        .iter()
+                        .any(|(n, _)| n.to_ascii_uppercase().replace('-', "_") == name),
                 "{} reads INPUT_{name}, which is not an input",
                 path.display()
             );
@@ -925,10 +1123,14 @@ fn action_yml_declares_every_input_and_pins_every_action() {
             .get(name)
             .unwrap_or_else(|| panic!("action.yml does not declare output {name}"));
         assert!(
-            body.iter().any(|l| l.contains(&format!("${{{{ steps.scan.outputs.{name} }}}}"))),
+            body.iter()
+                .any(|l| l.contains(&format!("${{{{ steps.scan.outputs.{name} }}}}"))),
             "output {name}: {body:?}"
         );
-        assert!(script.contains(&format!("\"{name}\":")), "the script never sets output {name}");
+        assert!(
+            script.contains(&format!("\"{name}\":")),
+            "the script never sets output {name}"
+        );
     }
 
     assert!(yml.contains("\nbranding:\n"), "branding (Marketplace)");
@@ -946,18 +1148,31 @@ fn action_yml_declares_every_input_and_pins_every_action() {
                 .split_once('@')
                 .unwrap_or_else(|| panic!("uses without a ref: {line}"));
             assert!(
-                sha.len() == 40 && sha.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+                sha.len() == 40
+                    && sha
+                        .chars()
+                        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
                 "not pinned to a full commit SHA: {line}"
             );
-            assert!(comment.trim().starts_with('v'), "no version comment: {line}");
+            assert!(
+                comment.trim().starts_with('v'),
+                "no version comment: {line}"
+            );
         }
         if let Some(run) = t.strip_prefix("run:") {
-            assert!(!run.contains("${{"), "an expression spliced into a run: script: {line}");
+            assert!(
+                !run.contains("${{"),
+                "an expression spliced into a run: script: {line}"
+            );
         }
     }
     assert!(uses >= 3, "cache restore/save and upload-sarif");
     assert!(yml.contains("github/codeql-action/upload-sarif@"));
-    assert!(yml.contains("cargo install") || read_string(Path::new(ROOT).join("action/install.sh")).contains("cargo install --locked --path \"$GITHUB_ACTION_PATH\""));
+    assert!(
+        yml.contains("cargo install")
+            || read_string(Path::new(ROOT).join("action/install.sh"))
+                .contains("cargo install --locked --path \"$GITHUB_ACTION_PATH\"")
+    );
 }
 
 /// The entries of a top-level YAML mapping (`inputs:`/`outputs:`): name → its indented lines.
@@ -970,7 +1185,7 @@ fn yaml_section(yml: &str, section: &str) -> BTreeMap<String, Vec<String>> {
             continue;
         }
         if !line.starts_with(' ') {
-            inside = line.trim_end() == format!("{section}:");
+            inside = line.trim_end().strip_suffix(':') == Some(section);
             current = None;
             continue;
         }
