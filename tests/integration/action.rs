@@ -970,7 +970,7 @@ fn annotations_are_limited_to_ten_most_urgent_first_and_the_summary_is_truncated
         .lines()
         .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
         .count();
-    assert!(rows >= 1 && rows < 15, "{rows} rows\n{s}");
+    assert!((1..15).contains(&rows), "{rows} rows\n{s}");
     assert!(
         s.contains(&format!("… and {} more findings not shown", 15 - rows)),
         "{s}"
