@@ -175,8 +175,5 @@ class Git:
     def first_parent_chain(self, head):
         return self.out("rev-list", "--first-parent", head).split()
 
-    def parents(self, sha):
-        return self.out("rev-list", "--parents", "-n", "1", sha).split()[1:]
-
     def count(self, base, head):
         return int(self.out("rev-list", "--count", "{}..{}".format(base, head)) or "0")
