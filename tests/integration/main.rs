@@ -4,6 +4,7 @@
 
 mod support;
 
+mod action;
 mod adversarial;
 mod detectors;
 mod git;
