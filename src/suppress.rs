@@ -181,7 +181,9 @@ impl IgnoreFile {
                 continue;
             };
             if let Some(extra) = words.next().filter(|w| !w.starts_with('#')) {
-                bail!("line {number}: unexpected {extra:?} after {entry:?} (comments start with #)");
+                bail!(
+                    "line {number}: unexpected {extra:?} after {entry:?} (comments start with #)"
+                );
             }
             if entry.starts_with('!') {
                 bail!("line {number}: negated patterns ({entry}) are not supported");
@@ -224,7 +226,9 @@ fn compile_globs(patterns: &[String]) -> anyhow::Result<Option<GlobSet>> {
             builder.add(compiled);
         }
     }
-    Ok(Some(builder.build().context("cannot compile the path globs")?))
+    Ok(Some(
+        builder.build().context("cannot compile the path globs")?,
+    ))
 }
 
 #[cfg(test)]
@@ -239,7 +243,8 @@ mod tests {
 
     #[test]
     fn ignore_file_lines() {
-        let text = "# comment\n\n0123456789ABCDEF0123456789abcdef  # a test key\ntests/data/\n*.pem\n";
+        let text =
+            "# comment\n\n0123456789ABCDEF0123456789abcdef  # a test key\ntests/data/\n*.pem\n";
         let parsed = IgnoreFile::parse(text).unwrap();
         assert_eq!(parsed.fingerprints, ["0123456789abcdef0123456789abcdef"]);
         assert_eq!(parsed.globs, ["tests/data/", "*.pem"]);

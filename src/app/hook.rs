@@ -39,9 +39,12 @@ pub fn run(config: &Config, job: &HookJob) -> anyhow::Result<Outcome> {
 /// from the work tree is not there to scan).
 fn tracked(config: &Config, repo_path: &Path, fs: &FsOptions) -> anyhow::Result<Outcome> {
     let repo = git::open(repo_path, &git::GitTuning::default())?;
-    let workdir = repo
-        .workdir()
-        .with_context(|| format!("{}: a bare repository has no tracked files", repo_path.display()))?;
+    let workdir = repo.workdir().with_context(|| {
+        format!(
+            "{}: a bare repository has no tracked files",
+            repo_path.display()
+        )
+    })?;
     let base = display_base(workdir);
     let paths = tracked_paths(&repo)?
         .into_iter()

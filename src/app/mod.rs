@@ -166,7 +166,9 @@ impl Run {
         let failing = findings.iter().filter(|f| threshold.fails(f)).count();
         let below = findings.len() - failing;
         if below > 0 {
-            eprintln!("keysweep: {below} finding(s) below --fail-on {threshold}: they do not fail the run");
+            eprintln!(
+                "keysweep: {below} finding(s) below --fail-on {threshold}: they do not fail the run"
+            );
         }
         Outcome::from_found(failing > 0)
     }

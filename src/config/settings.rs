@@ -37,12 +37,12 @@ pub struct FileSettings {
     /// Verification sources and limits.
     #[serde(default)]
     pub verify: FileVerify,
-    /// Extra matcher rules (read by `rules`).
-    #[serde(default)]
-    pub rule: Vec<toml::Value>,
-    /// Extra finding kinds (read by `rules`).
-    #[serde(default)]
-    pub kind: Vec<toml::Value>,
+    /// Extra matcher rules: accepted here, read by `rules`.
+    #[serde(default, rename = "rule")]
+    _rules: Vec<toml::Value>,
+    /// Extra finding kinds: accepted here, read by `rules`.
+    #[serde(default, rename = "kind")]
+    _kinds: Vec<toml::Value>,
 }
 
 /// `[allow]`: what is never reported.
@@ -172,7 +172,9 @@ pub fn prefix_under(root: &Path, dir: &Path) -> String {
     };
     match dir.strip_prefix(root) {
         Ok(rest) if !rest.as_os_str().is_empty() => {
-            let mut text = rest.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
+            let mut text = rest
+                .to_string_lossy()
+                .replace(std::path::MAIN_SEPARATOR, "/");
             text.push('/');
             text
         }
@@ -207,6 +209,6 @@ mod tests {
         assert_eq!(file.fail_on.as_deref(), Some("live"));
         assert_eq!(file.max_file_size.unwrap().bytes().unwrap(), 1 << 20);
         assert_eq!(file.verify.connect_timeout_secs, Some(3));
-        assert_eq!(file.rule.len(), 1);
+        assert_eq!(file._rules.len(), 1);
     }
 }

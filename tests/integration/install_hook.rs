@@ -45,7 +45,11 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>, u32)> {
                     let e = e.expect("entry");
                     let meta = e.metadata().expect("metadata");
                     let bytes = std::fs::read(e.path()).unwrap_or_default();
-                    (e.file_name().to_string_lossy().into_owned(), bytes, meta.permissions().mode())
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        bytes,
+                        meta.permissions().mode(),
+                    )
                 })
                 .collect()
         })
@@ -133,11 +137,23 @@ fn an_existing_hook_is_chained_and_restored_exactly() {
     let before = snapshot(&hooks);
     let out = ks(&repo, tmp.path(), &["install-hook"]);
     out.assert_exit(0);
-    assert!(out.stdout_str().contains("runs after it"), "{}", out.stdout_str());
+    assert!(
+        out.stdout_str().contains("runs after it"),
+        "{}",
+        out.stdout_str()
+    );
     assert_hook_guards(&repo);
-    assert_eq!(foreign_runs(&repo), 1, "the chained hook runs after a clean scan only");
+    assert_eq!(
+        foreign_runs(&repo),
+        1,
+        "the chained hook runs after a clean scan only"
+    );
     ks(&repo, tmp.path(), &["uninstall-hook"]).assert_exit(0);
-    assert_eq!(snapshot(&hooks), before, "uninstall restores bytes and mode");
+    assert_eq!(
+        snapshot(&hooks),
+        before,
+        "uninstall restores bytes and mode"
+    );
 }
 
 #[test]
@@ -150,14 +166,26 @@ fn an_existing_hook_is_refused_when_its_slot_is_taken_and_replaced_with_force() 
     let before = snapshot(&hooks);
     let refused = ks(&repo, tmp.path(), &["install-hook"]);
     refused.assert_exit(2);
-    assert!(refused.stderr_str().contains("pre-commit.keysweep-saved"), "{}", refused.stderr_str());
-    assert_eq!(snapshot(&hooks), before, "a refused install changes nothing");
+    assert!(
+        refused.stderr_str().contains("pre-commit.keysweep-saved"),
+        "{}",
+        refused.stderr_str()
+    );
+    assert_eq!(
+        snapshot(&hooks),
+        before,
+        "a refused install changes nothing"
+    );
 
     std::fs::remove_file(hooks.join("pre-commit.keysweep-saved")).unwrap();
     let before = snapshot(&hooks);
     ks(&repo, tmp.path(), &["install-hook", "--force"]).assert_exit(0);
     assert_hook_guards(&repo);
-    assert_eq!(foreign_runs(&repo), 0, "--force replaces: the old hook does not run");
+    assert_eq!(
+        foreign_runs(&repo),
+        0,
+        "--force replaces: the old hook does not run"
+    );
     ks(&repo, tmp.path(), &["uninstall-hook"]).assert_exit(0);
     assert_eq!(snapshot(&hooks), before);
 

@@ -28,7 +28,11 @@ fn pre_commit_bin() -> PathBuf {
 
 /// PATH with the keysweep under test first.
 fn path_with_keysweep() -> String {
-    let dir = Path::new(BIN).parent().expect("bin dir").display().to_string();
+    let dir = Path::new(BIN)
+        .parent()
+        .expect("bin dir")
+        .display()
+        .to_string();
     format!("{dir}:{}", std::env::var("PATH").unwrap_or_default())
 }
 
@@ -120,7 +124,10 @@ fn a_commit_staging_a_key_is_rejected_and_a_clean_one_passes() {
     let (code, output) = project.git(&["commit", "-m", "add a key"]);
     assert_ne!(code, 0, "the commit must be rejected:\n{output}");
     assert!(output.contains("deploy/service.pem"), "{output}");
-    assert!(output.contains(".keysweepignore"), "the hint is missing:\n{output}");
+    assert!(
+        output.contains(".keysweepignore"),
+        "the hint is missing:\n{output}"
+    );
     assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]).trim(), "1");
 
     repo.git(&["rm", "-q", "--cached", "deploy/service.pem"]);
@@ -167,7 +174,9 @@ fn run_all_files_finds_a_key_already_committed() {
     assert_eq!(code, 0, "clean repository:\n{output}");
 
     project.repo.write("old/legacy.pem", &p256_pem());
-    project.repo.commit("committed before the hook existed (--no-verify)");
+    project
+        .repo
+        .commit("committed before the hook existed (--no-verify)");
     let (code, output) = project.pre_commit(&["run", "--all-files"]);
     assert_eq!(code, 1, "{output}");
     assert!(output.contains("old/legacy.pem"), "{output}");
@@ -187,17 +196,23 @@ fn pre_push_stage_scans_what_the_pushed_commits_add() {
     let base = project.repo.rev("HEAD");
     project.repo.write("new/key.pem", &p256_pem());
     let head = project.repo.commit("key");
-    let range = |from: &str, to: &str| {
+    let range = |project: &Project, from: &str, to: &str| {
         project.pre_commit(&[
-            "run", "--hook-stage", "pre-push", "--from-ref", from, "--to-ref", to,
+            "run",
+            "--hook-stage",
+            "pre-push",
+            "--from-ref",
+            from,
+            "--to-ref",
+            to,
         ])
     };
-    let (code, output) = range(&base, &head);
+    let (code, output) = range(&project, &base, &head);
     assert_eq!(code, 1, "{output}");
     assert!(output.contains("new/key.pem"), "{output}");
     project.repo.write("README", "later\n");
     let later = project.repo.commit("later");
-    let (code, output) = range(&head, &later);
+    let (code, output) = range(&project, &head, &later);
     assert_eq!(code, 0, "the key is not in {head}..{later}:\n{output}");
 }
 
@@ -219,5 +234,10 @@ fn hook_with_nothing_to_scan_says_so_on_one_line() {
         .filter(|l| l.contains("nothing to scan"))
         .map(str::to_string)
         .collect();
-    assert_eq!(lines, ["keysweep: nothing to scan: no staged changes"], "{}", out.stderr_str());
+    assert_eq!(
+        lines,
+        ["keysweep: nothing to scan: no staged changes"],
+        "{}",
+        out.stderr_str()
+    );
 }

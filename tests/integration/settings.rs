@@ -123,7 +123,11 @@ fn an_unknown_settings_key_is_an_error_that_names_it() {
         .arg(&config)
         .run();
     explicit.assert_exit(2);
-    assert!(explicit.stderr_str().contains("path"), "{}", explicit.stderr_str());
+    assert!(
+        explicit.stderr_str().contains("path"),
+        "{}",
+        explicit.stderr_str()
+    );
 }
 
 #[test]

@@ -70,7 +70,10 @@ pub fn install(job: &InstallJob) -> anyhow::Result<Outcome> {
         (true, false) => format!("; the existing hook is kept as {SAVED_NAME} and not run"),
         _ => String::new(),
     };
-    println!("keysweep: installed {} (runs `keysweep staged`{how})", hook.display());
+    println!(
+        "keysweep: installed {} (runs `keysweep staged`{how})",
+        hook.display()
+    );
     Ok(Outcome::Clean)
 }
 
@@ -86,7 +89,10 @@ pub fn uninstall(job: &InstallJob) -> anyhow::Result<Outcome> {
         if exists(&hook) {
             bail!("{} is not keysweep's: left as it is", hook.display());
         }
-        println!("keysweep: no keysweep hook in {}: nothing to do", target.dir.display());
+        println!(
+            "keysweep: no keysweep hook in {}: nothing to do",
+            target.dir.display()
+        );
         return Ok(Outcome::Clean);
     };
     std::fs::remove_file(&hook).with_context(|| format!("cannot remove {}", hook.display()))?;
@@ -126,10 +132,9 @@ fn hooks_dir(job: &InstallJob, creating: bool) -> anyhow::Result<Option<HooksDir
     if !creating {
         return Ok(None);
     }
-    let dir = job
-        .default_global_dir
-        .clone()
-        .context("neither XDG_CONFIG_HOME nor HOME is set: cannot choose a global hooks directory")?;
+    let dir = job.default_global_dir.clone().context(
+        "neither XDG_CONFIG_HOME nor HOME is set: cannot choose a global hooks directory",
+    )?;
     let text = dir.to_str().context("the hooks directory is not UTF-8")?;
     git(here, &["config", "--global", "core.hooksPath", text])?;
     Ok(Some(HooksDir {
@@ -211,16 +216,25 @@ fn script(job: &InstallJob, state: &Installed) -> String {
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     let mut lines = vec![
         "#!/bin/sh".to_string(),
-        format!("{MARKER}: installed by `keysweep install-hook`; remove with `keysweep uninstall-hook`."),
+        format!(
+            "{MARKER}: installed by `keysweep install-hook`; remove with `keysweep uninstall-hook`."
+        ),
         format!("# keysweep-chain: {}", yes_no(state.chain)),
-        format!("# keysweep-set-hooks-path: {}", yes_no(state.set_hooks_path)),
-        "# Refuses a commit that adds a private key or signing secret (judges the staged content).".into(),
+        format!(
+            "# keysweep-set-hooks-path: {}",
+            yes_no(state.set_hooks_path)
+        ),
+        "# Refuses a commit that adds a private key or signing secret (judges the staged content)."
+            .into(),
         format!("keysweep={}", shell_quote(&job.exe.to_string_lossy())),
         r#"[ -x "$keysweep" ] || keysweep=keysweep"#.into(),
         r#""$keysweep" staged"#.into(),
         "status=$?".into(),
         r#"if [ "$status" -ne 0 ]; then"#.into(),
-        format!(r#"    [ "$status" -eq 1 ] && echo {} >&2"#, shell_quote(HINT)),
+        format!(
+            r#"    [ "$status" -eq 1 ] && echo {} >&2"#,
+            shell_quote(HINT)
+        ),
         r#"    exit "$status""#.into(),
         "fi".into(),
     ];
@@ -229,7 +243,9 @@ fn script(job: &InstallJob, state: &Installed) -> String {
         lines.push(r#"if [ -x "$saved" ]; then "$saved" "$@" || exit $?; fi"#.into());
     }
     if job.global {
-        lines.push("# core.hooksPath hides the repository's own hooks: run its pre-commit too.".into());
+        lines.push(
+            "# core.hooksPath hides the repository's own hooks: run its pre-commit too.".into(),
+        );
         lines.push(r#"own="$(git rev-parse --git-dir)/hooks/pre-commit""#.into());
         lines.push(r#"if [ -x "$own" ]; then "$own" "$@" || exit $?; fi"#.into());
     }
