@@ -117,8 +117,13 @@ fn hooks_dir(job: &InstallJob, creating: bool) -> anyhow::Result<Option<HooksDir
     if !job.global {
         let out = git(&job.repo, &["rev-parse", "--git-path", "hooks"])?
             .context("git rev-parse --git-path hooks printed nothing")?;
+        let dir = if job.repo == Path::new(".") {
+            PathBuf::from(out)
+        } else {
+            job.repo.join(out)
+        };
         return Ok(Some(HooksDir {
-            dir: job.repo.join(out),
+            dir,
             set_hooks_path: false,
         }));
     }
