@@ -241,3 +241,28 @@ fn hook_with_nothing_to_scan_says_so_on_one_line() {
         out.stderr_str()
     );
 }
+
+#[test]
+fn the_hook_manifest_is_valid_and_never_passes_file_names() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
+    let out = Command::new(pre_commit_bin())
+        .arg("validate-manifest")
+        .arg(&manifest)
+        .output()
+        .expect("run pre-commit");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = read_string(&manifest);
+    assert_eq!(text.matches("\n- id: ").count(), 2, "{text}");
+    assert_eq!(text.matches("pass_filenames: false").count(), 2);
+    assert_eq!(
+        text.matches("stages: [pre-commit, pre-push, manual]")
+            .count(),
+        2
+    );
+    assert!(text.contains("language: rust") && text.contains("language: system"));
+}
