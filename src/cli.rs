@@ -105,7 +105,8 @@ pub struct JwksAuditArgs {
     pub source: String,
 
     /// Thumbprints (RFC 7638) of the keys that may be published; any other key is flagged.
-    #[arg(long = "pin", value_name = "THUMBPRINT")]
+    /// (Base64url: a thumbprint may start with `-`, and is still taken as the value.)
+    #[arg(long = "pin", value_name = "THUMBPRINT", allow_hyphen_values = true)]
     pub pins: Vec<String>,
 
     #[command(flatten)]
@@ -342,6 +343,19 @@ mod tests {
         assert_eq!(parse_size("64M"), Ok(64 << 20));
         assert_eq!(parse_size("10"), Ok(10));
         assert!(parse_size("x").is_err());
+    }
+
+    #[test]
+    fn a_pin_may_start_with_a_hyphen() {
+        let cli = Cli::try_parse_from(["keysweep", "jwks", "audit", "f.json", "--pin", "-0abc"])
+            .expect("parses");
+        let Command::Jwks {
+            action: JwksAction::Audit(args),
+        } = cli.command
+        else {
+            panic!("not jwks audit");
+        };
+        assert_eq!(args.pins, ["-0abc"]);
     }
 
     #[test]
