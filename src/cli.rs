@@ -36,6 +36,60 @@ pub enum Command {
         #[command(flatten)]
         rule_files: RuleFileArgs,
     },
+    /// The pre-commit framework's entry: the staged content under `git commit` (git sets
+    /// GIT_INDEX_FILE), the pushed commits when PRE_COMMIT_FROM_REF/TO_REF are set (pre-push),
+    /// else every tracked file (`pre-commit run --all-files`, the manual stage).
+    Hook(HookArgs),
+    /// Install a git pre-commit hook running `keysweep staged` (an existing hook is kept and
+    /// run after it).
+    InstallHook(InstallHookArgs),
+    /// Remove the hook `install-hook` installed and restore what was there before.
+    UninstallHook(UninstallHookArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct HookArgs {
+    /// The repository.
+    #[arg(value_name = "REPO", default_value = ".")]
+    pub repo: PathBuf,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+
+    #[command(flatten)]
+    pub rule_files: RuleFileArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct InstallHookArgs {
+    /// The repository whose hooks directory (`git rev-parse --git-path hooks`) gets the hook.
+    #[arg(value_name = "REPO", default_value = ".", conflicts_with = "global")]
+    pub repo: PathBuf,
+
+    /// Install for every repository of this user: into the directory `git config --global
+    /// core.hooksPath` names, setting it (to ~/.config/keysweep/hooks) when unset.
+    #[arg(long)]
+    pub global: bool,
+
+    /// Replace an existing pre-commit hook instead of running it after keysweep (it is kept
+    /// aside, and `uninstall-hook` puts it back).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct UninstallHookArgs {
+    /// The repository.
+    #[arg(value_name = "REPO", default_value = ".", conflicts_with = "global")]
+    pub repo: PathBuf,
+
+    /// Remove the user-wide hook `install-hook --global` installed (and unset
+    /// core.hooksPath if it set it).
+    #[arg(long)]
+    pub global: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,7 +105,8 @@ pub struct JwksAuditArgs {
     pub source: String,
 
     /// Thumbprints (RFC 7638) of the keys that may be published; any other key is flagged.
-    #[arg(long = "pin", value_name = "THUMBPRINT")]
+    /// (Base64url: a thumbprint may start with `-`, and is still taken as the value.)
+    #[arg(long = "pin", value_name = "THUMBPRINT", allow_hyphen_values = true)]
     pub pins: Vec<String>,
 
     #[command(flatten)]
@@ -75,9 +130,9 @@ pub struct GitArgs {
     #[arg(long, conflicts_with = "range")]
     pub all_objects: bool,
 
-    /// Skip blobs larger than this many bytes (suffixes K, M, G allowed).
-    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    /// Skip blobs larger than this many bytes (suffixes K, M, G allowed) [default: 64M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -142,12 +197,18 @@ pub enum RulesAction {
     Check,
 }
 
-/// Extra rule files.
+/// The settings file (with extra rules).
 #[derive(Debug, Args, Clone, Default)]
 pub struct RuleFileArgs {
-    /// A keysweep.toml with settings and extra [[rule]] tables.
+    /// A keysweep.toml with settings and extra [[rule]] tables (default: keysweep.toml at the
+    /// repository root, or the scan root outside a repository).
     #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
+
+    /// Read no keysweep.toml and no .keysweepignore unless named with --config/--ignore-file
+    /// (for scanning content whose settings you do not trust).
+    #[arg(long, global = true)]
+    pub no_config: bool,
 }
 
 /// What to walk, and how.
@@ -165,9 +226,9 @@ pub struct WalkArgs {
     #[arg(long)]
     pub follow_links: bool,
 
-    /// Skip files larger than this many bytes (suffixes K, M, G allowed).
-    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    /// Skip files larger than this many bytes (suffixes K, M, G allowed) [default: 64M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -230,6 +291,17 @@ pub struct OutputArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
 
+    /// Fingerprints and path globs to ignore (default: .keysweepignore at the repository or
+    /// scan root).
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+
+    /// Exit 1 only for findings at or above this severity (low, medium, high, critical) or
+    /// verification status (not-live, error, known-example, weak-secret, signs-token, live);
+    /// the others are still reported.
+    #[arg(long, value_name = "SEVERITY|STATUS")]
+    pub fail_on: Option<String>,
+
     /// When to colour human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -271,6 +343,19 @@ mod tests {
         assert_eq!(parse_size("64M"), Ok(64 << 20));
         assert_eq!(parse_size("10"), Ok(10));
         assert!(parse_size("x").is_err());
+    }
+
+    #[test]
+    fn a_pin_may_start_with_a_hyphen() {
+        let cli = Cli::try_parse_from(["keysweep", "jwks", "audit", "f.json", "--pin", "-0abc"])
+            .expect("parses");
+        let Command::Jwks {
+            action: JwksAction::Audit(args),
+        } = cli.command
+        else {
+            panic!("not jwks audit");
+        };
+        assert_eq!(args.pins, ["-0abc"]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::finding::{Finding, Severity, Skipped, Stats, fingerprint};
 use crate::report::Reports;
 use crate::rules::RuleSet;
 use crate::source::Located;
-use crate::suppress::Baseline;
+use crate::suppress::Suppression;
 use crate::verify::Verifier;
 
 /// What the run collected, grouped but not yet finally verified or suppressed.
@@ -27,7 +27,7 @@ pub struct Collected {
 pub struct Collector<'r> {
     rules: &'r RuleSet,
     verifier: &'r Verifier,
-    baseline: Option<&'r Baseline>,
+    suppression: &'r Suppression,
     state: Mutex<State>,
 }
 
@@ -47,13 +47,13 @@ impl<'r> Collector<'r> {
     pub fn new(
         rules: &'r RuleSet,
         verifier: &'r Verifier,
-        baseline: Option<&'r Baseline>,
+        suppression: &'r Suppression,
         reports: Reports,
     ) -> Collector<'r> {
         Collector {
             rules,
             verifier,
-            baseline,
+            suppression,
             state: Mutex::new(State {
                 index: HashMap::new(),
                 findings: Vec::new(),
@@ -78,7 +78,7 @@ impl<'r> Collector<'r> {
         let mut state = self.lock();
         for Located {
             candidate,
-            location,
+            mut location,
         } in located
         {
             let key = (candidate.kind, candidate.identity);
@@ -105,6 +105,7 @@ impl<'r> Collector<'r> {
                     index
                 }
             };
+            location.allowed = self.suppression.location_allowed(&location);
             let allowed = location.allowed;
             state.findings[index].locations.push(location);
             if !allowed && !state.streamed[index] {
@@ -116,10 +117,7 @@ impl<'r> Collector<'r> {
     /// Hand a finding to the reports the first time one of its locations is not suppressed.
     fn stream(&self, state: &mut State, index: usize) {
         let finding = &state.findings[index];
-        if self
-            .baseline
-            .is_some_and(|b| b.fingerprints.contains(&finding.fingerprint))
-        {
+        if self.suppression.drops(finding) {
             return;
         }
         let mut shown = finding.clone();

@@ -3,17 +3,25 @@
 //! flags or the environment. No scanning and no network here.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use serde::Deserialize;
 
-use crate::cli::{self, Cli, ColorChoice, Command, OutputArgs, RuleFileArgs, VerifyArgs, WalkArgs};
+use crate::cli::{self, Cli, ColorChoice, Command, OutputArgs, RuleFileArgs, VerifyArgs};
+use crate::finding::{Finding, Severity, Status};
 use crate::report::{Format, OutputSpec, RenderOptions};
 use crate::source::fs::FsOptions;
 use crate::source::git::GitTuning;
+use crate::suppress;
 use crate::verify;
+
+mod jobs;
+mod settings;
+
+pub use jobs::{HookJob, HookMode, InstallJob};
+pub use settings::SETTINGS_FILE_NAME;
+use settings::{FileSettings, FileVerify, Settings};
 
 /// Everything one run needs.
 #[derive(Clone, Debug)]
@@ -26,8 +34,10 @@ pub struct Config {
     pub verify: verify::Options,
     /// Extra rule files (the `--config` file's `[[rule]]`/`[[kind]]` tables).
     pub rule_files: Vec<PathBuf>,
-    /// Fingerprints to drop.
-    pub baseline: Option<PathBuf>,
+    /// Baseline, ignore file and allow-lists.
+    pub suppress: suppress::Options,
+    /// `--fail-on`: only findings at or above it make exit 1 (all findings when unset).
+    pub fail_on: Option<FailOn>,
     /// Worker threads.
     pub threads: usize,
     /// Blobs larger than this are skipped and listed.
@@ -53,6 +63,71 @@ pub enum Job {
     JwksAudit(AuditJob),
     /// `keysweep rules list|check`.
     Rules(RulesJob),
+    /// `keysweep hook`: the pre-commit framework's entry.
+    Hook(HookJob),
+    /// `keysweep install-hook`.
+    InstallHook(InstallJob),
+    /// `keysweep uninstall-hook`.
+    UninstallHook(InstallJob),
+}
+
+/// `--fail-on`: a severity or verification-status threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    /// Findings of this severity or worse.
+    Severity(Severity),
+    /// Findings whose status is this or greater (`unverified` < `not-live` < `error` <
+    /// `known-example` < `weak-secret` < `signs-token` < `live`).
+    Status(Status),
+}
+
+impl FailOn {
+    /// Parse a severity or status name.
+    pub fn parse(text: &str) -> anyhow::Result<FailOn> {
+        let text = text.trim().to_ascii_lowercase();
+        let severities = [
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ];
+        if let Some(severity) = severities.into_iter().find(|s| s.as_str() == text) {
+            return Ok(FailOn::Severity(severity));
+        }
+        let statuses = [
+            Status::Unverified,
+            Status::NotLive,
+            Status::Error,
+            Status::KnownExample,
+            Status::WeakSecret,
+            Status::SignsToken,
+            Status::Live,
+        ];
+        match statuses.into_iter().find(|s| s.as_str() == text) {
+            Some(status) => Ok(FailOn::Status(status)),
+            None => bail!(
+                "fail-on {text:?}: expected a severity (low, medium, high, critical) or a status \
+                 (unverified, not-live, error, known-example, weak-secret, signs-token, live)"
+            ),
+        }
+    }
+
+    /// Whether `finding` reaches the threshold.
+    pub fn fails(self, finding: &Finding) -> bool {
+        match self {
+            FailOn::Severity(severity) => finding.severity >= severity,
+            FailOn::Status(status) => finding.verification.status >= status,
+        }
+    }
+}
+
+impl std::fmt::Display for FailOn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FailOn::Severity(severity) => f.write_str(severity.as_str()),
+            FailOn::Status(status) => f.write_str(status.as_str()),
+        }
+    }
 }
 
 /// What to walk.
@@ -98,42 +173,18 @@ pub enum RulesJob {
     Check,
 }
 
-/// The `keysweep.toml` file: optional `[verify]` settings; `[[rule]]`/`[[kind]]` tables are read
-/// by `rules`.
-#[derive(Debug, Default, Deserialize)]
-struct FileSettings {
-    #[serde(default)]
-    verify: FileVerify,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileVerify {
-    #[serde(default)]
-    jwks: Vec<String>,
-    #[serde(default)]
-    issuers: Vec<String>,
-    #[serde(default)]
-    tokens_file: Option<PathBuf>,
-    #[serde(default)]
-    offline: Option<bool>,
-    #[serde(default)]
-    ca_cert: Option<PathBuf>,
-    #[serde(default)]
-    connect_timeout_secs: Option<u64>,
-    #[serde(default)]
-    total_timeout_secs: Option<u64>,
-    #[serde(default)]
-    max_body_bytes: Option<u64>,
-}
-
 /// What the command line says about output, verification and rules, whatever the command.
 struct Common<'a> {
     output: Option<&'a OutputArgs>,
     verify: Option<&'a VerifyArgs>,
     rule_files: &'a RuleFileArgs,
     threads: Option<usize>,
-    max_file_size: u64,
+    max_file_size: Option<u64>,
+    /// Where `keysweep.toml` and `.keysweepignore` are looked for (from here up to the
+    /// repository root); `None`: nowhere.
+    discover_from: Option<PathBuf>,
+    /// The directory report paths are relative to, when it is not the discovery root.
+    paths_relative_to: Option<PathBuf>,
 }
 
 /// The environment, read once.
@@ -144,6 +195,12 @@ struct Environment {
     index_file: Option<PathBuf>,
     object_cache_mb: Option<usize>,
     pack_cache_mb: Option<usize>,
+    /// `PRE_COMMIT_FROM_REF` and `PRE_COMMIT_TO_REF` (pre-commit's pre-push stage).
+    pre_commit_range: Option<(String, String)>,
+    /// `$XDG_CONFIG_HOME`, else `$HOME/.config`.
+    config_home: Option<PathBuf>,
+    /// `$HOME`.
+    home: Option<PathBuf>,
 }
 
 impl Environment {
@@ -161,6 +218,15 @@ impl Environment {
             ),
             other => other,
         };
+        let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let pre_commit_range = non_empty("PRE_COMMIT_FROM_REF").zip(non_empty("PRE_COMMIT_TO_REF"));
+        let home = std::env::var_os("HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        let config_home = std::env::var_os("XDG_CONFIG_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".config")));
         Ok(Environment {
             no_color: std::env::var_os("NO_COLOR").is_some(),
             stdout_is_terminal: std::io::stdout().is_terminal(),
@@ -168,133 +234,206 @@ impl Environment {
             index_file,
             object_cache_mb: megabytes("KEYSWEEP_OBJECT_CACHE_MB"),
             pack_cache_mb: megabytes("KEYSWEEP_PACK_CACHE_MB"),
+            pre_commit_range,
+            config_home,
+            home,
         })
+    }
+
+    fn git_tuning(&self) -> GitTuning {
+        GitTuning {
+            object_cache_mb: self.object_cache_mb,
+            pack_cache_mb: self.pack_cache_mb,
+            timing: self.timing,
+        }
     }
 }
 
 /// The default blob size limit for commands without `--max-file-size`.
 const DEFAULT_MAX_FILE_SIZE: u64 = 64 << 20;
 
+/// Walk and size settings after flags and the settings file are merged.
+struct Knobs {
+    threads: usize,
+    max_file_size: u64,
+    no_ignore: bool,
+    follow_links: bool,
+}
+
 impl Config {
     /// Resolve the command line, the settings file and the environment into one run's config.
     pub fn resolve(cli: Cli) -> anyhow::Result<Config> {
         let env = Environment::read()?;
-        let (job, common) = match &cli.command {
-            Command::Scan(args) => (
-                Job::Scan(walk_job(&args.walk, args.output.threads)),
-                Common {
-                    output: Some(&args.output),
-                    verify: Some(&args.verify),
-                    rule_files: &args.rule_files,
-                    threads: args.output.threads,
-                    max_file_size: args.walk.max_file_size,
-                },
-            ),
-            Command::Baseline(args) => (
-                Job::Baseline {
-                    walk: walk_job(&args.walk, args.threads),
-                    output: args.output.clone(),
-                },
-                Common {
-                    output: None,
-                    verify: None,
-                    rule_files: &args.rule_files,
-                    threads: args.threads,
-                    max_file_size: args.walk.max_file_size,
-                },
-            ),
-            Command::Git(args) => (
-                Job::Git(GitJob {
-                    repo: args.repo.clone(),
-                    range: args.range.clone(),
-                    all_objects: args.all_objects,
-                    tuning: GitTuning {
-                        object_cache_mb: env.object_cache_mb,
-                        pack_cache_mb: env.pack_cache_mb,
-                        timing: env.timing,
-                    },
-                }),
-                Common {
-                    output: Some(&args.output),
-                    verify: Some(&args.verify),
-                    rule_files: &args.rule_files,
-                    threads: args.output.threads,
-                    max_file_size: args.max_file_size,
-                },
-            ),
-            Command::Staged(args) => (
-                Job::Staged(StagedJob {
-                    repo: args.repo.clone(),
-                    index_file: env.index_file.clone(),
-                }),
-                Common {
-                    output: Some(&args.output),
-                    verify: Some(&args.verify),
-                    rule_files: &args.rule_files,
-                    threads: args.output.threads,
-                    max_file_size: DEFAULT_MAX_FILE_SIZE,
-                },
-            ),
-            Command::Jwks {
-                action: cli::JwksAction::Audit(args),
-            } => (
-                Job::JwksAudit(AuditJob {
-                    source: args.source.clone(),
-                    pins: args.pins.clone(),
-                }),
-                Common {
-                    output: Some(&args.output),
-                    verify: Some(&args.verify),
-                    rule_files: &RuleFileArgs::default(),
-                    threads: args.output.threads,
-                    max_file_size: DEFAULT_MAX_FILE_SIZE,
-                },
-            ),
-            Command::Rules { action, rule_files } => (
-                Job::Rules(match action {
-                    cli::RulesAction::List => RulesJob::List,
-                    cli::RulesAction::Check => RulesJob::Check,
-                }),
-                Common {
-                    output: None,
-                    verify: None,
-                    rule_files,
-                    threads: None,
-                    max_file_size: DEFAULT_MAX_FILE_SIZE,
-                },
-            ),
-        };
-        let file = match &common.rule_files.config {
-            Some(path) => read_settings(path)?,
-            None => FileSettings::default(),
-        };
+        let common = common(&cli.command);
+        let root = common
+            .discover_from
+            .as_deref()
+            .and_then(settings::discovery_root);
+        let no_config = common.rule_files.no_config;
+        let explicit = common.rule_files.config.as_deref();
+        let settings = Settings::find(explicit, root.as_deref(), no_config)?;
+        let file = &settings.file;
+        let knobs = knobs(&cli.command, &common, file)?;
+        let job = jobs::job(&cli.command, &env, &knobs)?;
+        let fail_on = common
+            .output
+            .and_then(|o| o.fail_on.clone())
+            .or_else(|| file.fail_on.clone())
+            .map(|text| FailOn::parse(&text))
+            .transpose()?;
+        let suppress = suppress_options(&common, file, root, no_config);
+        let strict = common.output.is_some_and(|o| o.strict) || file.strict.unwrap_or(false);
         let default_verify = VerifyArgs::default();
+        let verify = verify_options(common.verify.unwrap_or(&default_verify), &file.verify);
         Ok(Config {
             job,
             outputs: match common.output {
                 Some(args) => outputs(args, &env)?,
                 None => Vec::new(),
             },
-            verify: verify_options(common.verify.unwrap_or(&default_verify), file.verify),
-            rule_files: common.rule_files.config.iter().cloned().collect(),
-            baseline: common.output.and_then(|o| o.baseline.clone()),
-            threads: threads(common.threads),
-            max_file_size: common.max_file_size,
+            verify,
+            rule_files: settings.path.iter().cloned().collect(),
+            suppress,
+            fail_on,
+            threads: knobs.threads,
+            max_file_size: knobs.max_file_size,
             timing: env.timing,
-            strict: common.output.is_some_and(|o| o.strict),
+            strict,
         })
     }
 }
 
-fn walk_job(walk: &WalkArgs, requested_threads: Option<usize>) -> WalkJob {
-    WalkJob {
-        paths: walk.paths.clone(),
-        fs: FsOptions {
-            no_ignore: walk.no_ignore,
-            follow_links: walk.follow_links,
-            max_file_size: walk.max_file_size,
-            threads: threads(requested_threads),
+/// Settings for commands that read no settings file.
+static NO_RULE_FILES: RuleFileArgs = RuleFileArgs {
+    config: None,
+    no_config: true,
+};
+
+/// A command's `Common` with nothing set but its settings-file flags.
+fn base(rule_files: &RuleFileArgs) -> Common<'_> {
+    Common {
+        output: None,
+        verify: None,
+        rule_files,
+        threads: None,
+        max_file_size: None,
+        discover_from: None,
+        paths_relative_to: None,
+    }
+}
+
+/// What every command shares, taken from its arguments.
+fn common(command: &Command) -> Common<'_> {
+    match command {
+        Command::Scan(args) => Common {
+            output: Some(&args.output),
+            verify: Some(&args.verify),
+            threads: args.output.threads,
+            max_file_size: args.walk.max_file_size,
+            discover_from: args.walk.paths.first().cloned(),
+            paths_relative_to: Some(paths_relative_to(&args.walk.paths)),
+            ..base(&args.rule_files)
         },
+        Command::Baseline(args) => Common {
+            threads: args.threads,
+            max_file_size: args.walk.max_file_size,
+            discover_from: args.walk.paths.first().cloned(),
+            paths_relative_to: Some(paths_relative_to(&args.walk.paths)),
+            ..base(&args.rule_files)
+        },
+        Command::Git(args) => Common {
+            output: Some(&args.output),
+            verify: Some(&args.verify),
+            threads: args.output.threads,
+            max_file_size: args.max_file_size,
+            discover_from: Some(args.repo.clone()),
+            ..base(&args.rule_files)
+        },
+        Command::Staged(args) => Common {
+            output: Some(&args.output),
+            verify: Some(&args.verify),
+            threads: args.output.threads,
+            discover_from: Some(args.repo.clone()),
+            ..base(&args.rule_files)
+        },
+        Command::Hook(args) => Common {
+            output: Some(&args.output),
+            verify: Some(&args.verify),
+            threads: args.output.threads,
+            discover_from: Some(args.repo.clone()),
+            ..base(&args.rule_files)
+        },
+        Command::Jwks {
+            action: cli::JwksAction::Audit(args),
+        } => Common {
+            output: Some(&args.output),
+            verify: Some(&args.verify),
+            threads: args.output.threads,
+            ..base(&NO_RULE_FILES)
+        },
+        Command::Rules { rule_files, .. } => Common {
+            discover_from: Some(PathBuf::from(".")),
+            ..base(rule_files)
+        },
+        Command::InstallHook(_) | Command::UninstallHook(_) => base(&NO_RULE_FILES),
+    }
+}
+
+/// The directory a walk's report paths are relative to: the one directory scanned, else the
+/// current directory (paths are shown as walked).
+fn paths_relative_to(paths: &[PathBuf]) -> PathBuf {
+    match paths {
+        [only] if only.is_dir() => only.clone(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Threads, size limit and walk switches: flags first, then the settings file.
+fn knobs(command: &Command, common: &Common<'_>, file: &FileSettings) -> anyhow::Result<Knobs> {
+    let file_size = file.max_file_size.as_ref().map(|s| s.bytes()).transpose()?;
+    let walk = match command {
+        Command::Scan(args) => Some(&args.walk),
+        Command::Baseline(args) => Some(&args.walk),
+        _ => None,
+    };
+    Ok(Knobs {
+        threads: threads(common.threads.or(file.threads)),
+        max_file_size: common
+            .max_file_size
+            .or(file_size)
+            .unwrap_or(DEFAULT_MAX_FILE_SIZE),
+        no_ignore: walk.is_some_and(|w| w.no_ignore) || file.no_ignore.unwrap_or(false),
+        follow_links: walk.is_some_and(|w| w.follow_links) || file.follow_links.unwrap_or(false),
+    })
+}
+
+/// Baseline, ignore file and allow-lists from the flags, the settings file and the root.
+fn suppress_options(
+    common: &Common<'_>,
+    file: &FileSettings,
+    root: Option<PathBuf>,
+    no_config: bool,
+) -> suppress::Options {
+    let baseline = common.output.and_then(|o| o.baseline.clone());
+    let ignore_file = common.output.and_then(|o| o.ignore_file.clone());
+    let discovered = root
+        .as_ref()
+        .map(|r| r.join(suppress::IGNORE_FILE_NAME))
+        .filter(|path| !no_config && path.is_file());
+    let prefix = match (&root, &common.paths_relative_to) {
+        (Some(root), Some(dir)) => settings::prefix_under(root, dir),
+        _ => String::new(),
+    };
+    suppress::Options {
+        baseline: baseline.or_else(|| file.baseline.clone()),
+        ignore_file: ignore_file
+            .or_else(|| file.ignore_file.clone())
+            .or(discovered),
+        allow_paths: file.allow.paths.clone(),
+        allow_regexes: file.allow.regexes.clone(),
+        fingerprints: file.allow.fingerprints.clone(),
+        root,
+        prefix,
     }
 }
 
@@ -344,26 +483,20 @@ fn output_spec(
     }
 }
 
-fn read_settings(path: &Path) -> anyhow::Result<FileSettings> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("{}: invalid settings", path.display()))
-}
-
 /// Merge verification flags with the settings file (flags win; lists add up).
-fn verify_options(flags: &VerifyArgs, file: FileVerify) -> verify::Options {
+fn verify_options(flags: &VerifyArgs, file: &FileVerify) -> verify::Options {
     let defaults = verify::Options::default();
-    let mut jwks = file.jwks;
+    let mut jwks = file.jwks.clone();
     jwks.extend(flags.jwks.iter().cloned());
-    let mut issuers = file.issuers;
+    let mut issuers = file.issuers.clone();
     issuers.extend(flags.issuers.iter().cloned());
     verify::Options {
         jwks,
         issuers,
         tokens: flags.tokens.clone(),
-        tokens_file: flags.tokens_file.clone().or(file.tokens_file),
+        tokens_file: flags.tokens_file.clone().or(file.tokens_file.clone()),
         offline: flags.offline || file.offline.unwrap_or(false),
-        ca_cert: flags.ca_cert.clone().or(file.ca_cert),
+        ca_cert: flags.ca_cert.clone().or(file.ca_cert.clone()),
         connect_timeout: file
             .connect_timeout_secs
             .map_or(defaults.connect_timeout, Duration::from_secs),

@@ -23,7 +23,7 @@ pub fn scan(config: &Config, walk: &WalkJob) -> anyhow::Result<Outcome> {
 pub fn baseline(config: &Config, walk: &WalkJob, output: &Path) -> anyhow::Result<Outcome> {
     let run = Run::start(config)?;
     let collected = walk_into(&run, config, walk, Reports::open(&[])?)?;
-    let findings = suppress::apply(collected.findings, None);
+    let findings = suppress::apply(collected.findings, run.suppression());
     let baseline = Baseline::from_findings(&findings);
     let text = serde_json::to_string_pretty(&baseline)?;
     std::fs::write(output, text + "\n")

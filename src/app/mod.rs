@@ -8,6 +8,7 @@
 
 mod files;
 pub mod history;
+mod hook;
 pub mod pipeline;
 mod rules;
 pub mod selfcheck;
@@ -19,11 +20,11 @@ use std::time::Instant;
 use anyhow::Context as _;
 
 use crate::collect::{Collected, Collector};
-use crate::config::{Config, Job};
-use crate::finding::{Finding, Skipped};
+use crate::config::{Config, FailOn, Job};
+use crate::finding::{Finding, Skipped, Stats};
 use crate::report::{Format, Reports, ScanReport, escape_control};
 use crate::rules::RuleSet;
-use crate::suppress::{self, Baseline};
+use crate::suppress::{self, Suppression};
 use crate::verify::Verifier;
 
 /// How a run ended, for the exit code.
@@ -57,6 +58,9 @@ pub fn run(config: &Config) -> anyhow::Result<Outcome> {
                 .map(Outcome::from_found)
         }
         Job::Rules(job) => rules::run(config, *job),
+        Job::Hook(job) => hook::run(config, job),
+        Job::InstallHook(job) => hook::install(job),
+        Job::UninstallHook(job) => hook::uninstall(job),
     }
 }
 
@@ -70,7 +74,9 @@ pub fn load_rules(files: &[PathBuf]) -> anyhow::Result<RuleSet> {
 pub struct Run {
     pub rules: RuleSet,
     verifier: Verifier,
-    baseline: Option<Baseline>,
+    suppression: Suppression,
+    /// `--fail-on`: the findings that make the run fail (all when unset).
+    fail_on: Option<FailOn>,
     started: Instant,
     /// Whether warnings also go to stderr (not when a human report on the terminal lists them).
     warn_on_stderr: bool,
@@ -79,11 +85,11 @@ pub struct Run {
 }
 
 impl Run {
-    /// Load rules and the baseline, fetch the configured key sets, read the given tokens.
+    /// Load rules and the suppression lists, fetch the configured key sets, read the given tokens.
     pub fn start(config: &Config) -> anyhow::Result<Run> {
         let started = Instant::now();
         let rules = load_rules(&config.rule_files)?;
-        let baseline = config.baseline.as_deref().map(Baseline::read).transpose()?;
+        let suppression = Suppression::load(&config.suppress)?;
         let verifier = Verifier::new(&config.verify)?;
         let warn_on_stderr = !config
             .outputs
@@ -92,7 +98,8 @@ impl Run {
         let run = Run {
             rules,
             verifier,
-            baseline,
+            suppression,
+            fail_on: config.fail_on,
             started,
             warn_on_stderr,
             strict: config.strict,
@@ -105,7 +112,7 @@ impl Run {
 
     /// A collector streaming into `reports`.
     pub fn collector(&self, reports: Reports) -> Collector<'_> {
-        Collector::new(&self.rules, &self.verifier, self.baseline.as_ref(), reports)
+        Collector::new(&self.rules, &self.verifier, &self.suppression, reports)
     }
 
     /// The common end of every scanning job: verify, order, suppress, count, warn, finish the
@@ -119,13 +126,14 @@ impl Run {
         } = collected;
         self.verifier.finish(&mut findings);
         sort_by_urgency(&mut findings);
-        let findings = suppress::apply(findings, self.baseline.as_ref());
+        let findings = suppress::apply(findings, &self.suppression);
         stats.elapsed_ms = self.started.elapsed().as_millis() as u64;
         stats.findings = findings.len() as u64;
         stats.locations = findings.iter().map(|f| f.locations.len() as u64).sum();
         if self.warn_on_stderr {
             warn_skipped(&skipped);
         }
+        say_if_nothing_scanned(&stats, &skipped, mode);
         let report = ScanReport {
             findings,
             skipped,
@@ -141,8 +149,45 @@ impl Run {
                 escape_control(&report.skipped[0].path)
             );
         }
-        Ok(Outcome::from_found(!report.findings.is_empty()))
+        Ok(self.gate(&report.findings))
     }
+
+    /// The suppression rules of this run.
+    pub fn suppression(&self) -> &Suppression {
+        &self.suppression
+    }
+
+    /// `Found` when a finding reaches the `--fail-on` threshold (any finding without one); the
+    /// findings below it are reported all the same, and counted here on stderr.
+    fn gate(&self, findings: &[Finding]) -> Outcome {
+        let Some(threshold) = self.fail_on else {
+            return Outcome::from_found(!findings.is_empty());
+        };
+        let failing = findings.iter().filter(|f| threshold.fails(f)).count();
+        let below = findings.len() - failing;
+        if below > 0 {
+            eprintln!(
+                "keysweep: {below} finding(s) below --fail-on {threshold}: they do not fail the run"
+            );
+        }
+        Outcome::from_found(failing > 0)
+    }
+}
+
+/// One line on stderr when a run had nothing at all to read (no staged change, an empty range
+/// or tree), so a clean exit is not mistaken for a scan.
+fn say_if_nothing_scanned(stats: &Stats, skipped: &[Skipped], mode: &str) {
+    let read = stats.files_scanned + stats.files_binary + stats.blobs_deduplicated;
+    if read > 0 || !skipped.is_empty() {
+        return;
+    }
+    let what = match mode {
+        "staged" => "no staged changes",
+        "diff" => "the range adds no files",
+        "history" => "the history holds no files",
+        _ => "no files",
+    };
+    eprintln!("keysweep: nothing to scan: {what}");
 }
 
 /// The one place skipped inputs are printed as warnings.
