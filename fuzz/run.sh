@@ -13,7 +13,7 @@ seconds="${1:-10}"
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(scan container jwks jwt rules encoding)
+  targets=(scan container jwks jwt rules encoding settings)
 fi
 
 export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
@@ -33,6 +33,7 @@ seed() {
     jwks) cp tests/data/jose/*.json "$dir"/ ;;
     jwt) cp tests/data/jose/*.txt "$dir"/ ;;
     rules) cp rules/*.toml "$dir"/ ;;
+    settings) cp keysweep.toml .keysweepignore "$dir"/ ;;
     container) printf '\x30\x82\x01\x00\x02\x01\x03' >"$dir/der-seed" ;;
   esac
 }

@@ -310,6 +310,10 @@ pub struct OutputArgs {
     /// nothing was found.
     #[arg(long)]
     pub strict: bool,
+
+    /// Also list, on stderr, every file or blob that was not scanned because it is binary.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

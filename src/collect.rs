@@ -21,6 +21,8 @@ pub struct Collected {
     pub skipped: Vec<Skipped>,
     pub stats: Stats,
     pub reports: Reports,
+    /// Binary inputs that were not scanned (only with `--verbose`), sorted.
+    pub binary: Vec<String>,
 }
 
 /// Findings grouped as they arrive, streamed to the reports when first seen.
@@ -28,10 +30,14 @@ pub struct Collector<'r> {
     rules: &'r RuleSet,
     verifier: &'r Verifier,
     suppression: &'r Suppression,
+    /// Keep the names of binary inputs (`--verbose`).
+    list_binary: bool,
     state: Mutex<State>,
 }
 
 struct State {
+    /// Binary inputs, when listed.
+    binary: Vec<String>,
     index: HashMap<(String, Vec<u8>), usize>,
     findings: Vec<Finding>,
     /// Whether each finding has been handed to the reports.
@@ -49,12 +55,15 @@ impl<'r> Collector<'r> {
         verifier: &'r Verifier,
         suppression: &'r Suppression,
         reports: Reports,
+        list_binary: bool,
     ) -> Collector<'r> {
         Collector {
             rules,
             verifier,
             suppression,
+            list_binary,
             state: Mutex::new(State {
+                binary: Vec::new(),
                 index: HashMap::new(),
                 findings: Vec::new(),
                 streamed: Vec::new(),
@@ -141,6 +150,13 @@ impl<'r> Collector<'r> {
         state.skipped.push(skipped);
     }
 
+    /// Note an input that was not scanned because it is binary (kept only for `--verbose`).
+    pub fn binary(&self, path: String) {
+        if self.list_binary {
+            self.lock().binary.push(path);
+        }
+    }
+
     /// Add a worker's counters.
     pub fn add_stats(&self, stats: &Stats) {
         let mut state = self.lock();
@@ -196,6 +212,11 @@ impl<'r> Collector<'r> {
             skipped,
             stats: state.stats,
             reports: state.reports,
+            binary: {
+                let mut binary = state.binary;
+                binary.sort();
+                binary
+            },
         })
     }
 }

@@ -46,6 +46,8 @@ pub struct Config {
     pub timing: bool,
     /// Any skipped input makes the run fail (exit 2).
     pub strict: bool,
+    /// List binary (unscanned) inputs on stderr.
+    pub verbose: bool,
 }
 
 /// One variant per command.
@@ -299,6 +301,7 @@ impl Config {
             max_file_size: knobs.max_file_size,
             timing: env.timing,
             strict,
+            verbose: common.output.is_some_and(|o| o.verbose),
         })
     }
 }
@@ -512,4 +515,11 @@ fn threads(requested: Option<usize>) -> usize {
     requested
         .filter(|&n| n > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
+/// Parse the text of a `keysweep.toml` the way `--config` does (unknown keys are errors). The
+/// fuzz target for the settings file calls this.
+pub fn parse_settings(text: &str) -> anyhow::Result<()> {
+    toml::from_str::<settings::FileSettings>(text)?;
+    Ok(())
 }

@@ -82,6 +82,8 @@ pub struct Run {
     warn_on_stderr: bool,
     /// `--strict`: any skip fails the run.
     strict: bool,
+    /// `--verbose`: list binary inputs.
+    verbose: bool,
 }
 
 impl Run {
@@ -103,6 +105,7 @@ impl Run {
             started,
             warn_on_stderr,
             strict: config.strict,
+            verbose: config.verbose,
         };
         for warning in &run.verifier.warnings {
             eprintln!("keysweep: warning: {}", escape_control(warning));
@@ -112,7 +115,13 @@ impl Run {
 
     /// A collector streaming into `reports`.
     pub fn collector(&self, reports: Reports) -> Collector<'_> {
-        Collector::new(&self.rules, &self.verifier, &self.suppression, reports)
+        Collector::new(
+            &self.rules,
+            &self.verifier,
+            &self.suppression,
+            reports,
+            self.verbose,
+        )
     }
 
     /// The common end of every scanning job: verify, order, suppress, count, warn, finish the
@@ -123,7 +132,11 @@ impl Run {
             skipped,
             mut stats,
             mut reports,
+            binary,
         } = collected;
+        for path in &binary {
+            eprintln!("keysweep: binary, not scanned: {}", escape_control(path));
+        }
         self.verifier.finish(&mut findings);
         sort_by_urgency(&mut findings);
         let findings = suppress::apply(findings, &self.suppression);

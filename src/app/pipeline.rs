@@ -101,6 +101,7 @@ impl ScanWorker<'_> {
             == BlobKind::Binary
         {
             self.stats.files_binary += 1;
+            self.pipeline.collector.binary(Self::skip_path(blob));
             return None;
         }
         self.stats.files_scanned += 1;

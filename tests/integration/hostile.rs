@@ -332,3 +332,32 @@ fn unreadable_history_is_exit_2() {
     assert!(stderr.contains("no commit could be read"), "{stderr}");
     assert!(stderr.contains(&commit[..12]), "{stderr}");
 }
+
+/// Binary inputs are counted; `--verbose` also names each one (escaped) on stderr.
+#[test]
+fn verbose_names_binary_inputs() {
+    let t = Tree::new();
+    t.write("blob.bin", b"\x00\x01\x02 not text \x00");
+    t.write("evil\x1b[2J.bin", b"\x00\x00");
+    t.write("text.txt", "plain\n");
+    let quiet = Ks::new("scan").arg(t.root()).format("json").run();
+    quiet.assert_exit(0);
+    assert_eq!(quiet.json()["stats"]["files_binary"], 2);
+    assert!(
+        !quiet.stderr_str().contains("binary"),
+        "{}",
+        quiet.stderr_str()
+    );
+    let verbose = Ks::new("scan")
+        .arg(t.root())
+        .format("json")
+        .arg("--verbose")
+        .run();
+    verbose.assert_exit(0);
+    let stderr = verbose.stderr_str();
+    assert!(stderr.contains("binary, not scanned: blob.bin"), "{stderr}");
+    assert!(
+        stderr.contains("evil\\x1b[2J.bin") && !stderr.contains('\x1b'),
+        "{stderr}"
+    );
+}
