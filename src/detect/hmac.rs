@@ -219,6 +219,32 @@ pub fn is_plausible_secret(value: &str, min_len: usize) -> bool {
     true
 }
 
+/// `NAME}`, `NAME:-default}`, `NAME:?message` (the value may stop at a space): what follows
+/// `${` in a shell or compose reference.
+fn braced_name(text: &str) -> bool {
+    let name_len = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(text.len());
+    name_len > 0
+        && text.chars().next().is_some_and(|c| !c.is_ascii_digit())
+        && text[name_len..]
+            .chars()
+            .next()
+            .is_none_or(|c| matches!(c, '}' | ':' | '-' | '?' | '=' | '+'))
+}
+
+/// `NAME/rest/of/path`: a variable followed by a path (`$HOME/.keys/jwt`).
+fn path_after_name(text: &str) -> bool {
+    let Some((name, rest)) = text.split_once('/') else {
+        return false;
+    };
+    !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-'))
+}
+
 /// Environment and configuration references, paths and URLs. Random secrets may start with
 /// `$`, `%`, `@` or `/`, so those count only in the shapes references take.
 fn is_reference(value: &str) -> bool {
@@ -248,14 +274,32 @@ fn is_reference(value: &str) -> bool {
     }
     let mut chars = value.chars();
     let (first, second) = (chars.next().unwrap_or(' '), chars.next().unwrap_or(' '));
-    let identifier_start = |c: char| c.is_ascii_alphabetic() || c == '_';
+    // Between the sigils, a reference is a name: `$JWT_SECRET`, `%APPDATA%`, `@TOKEN@`. A random
+    // secret that merely starts with a sigil (Django's alphabet has `$ % @ ( )`) has other
+    // characters in it.
+    let inner = |start: usize, end: usize| value.get(start..value.len().saturating_sub(end));
+    // `dotted`: build-tool placeholders name properties (`@jwt.secret@`, `%app.key%`).
+    let is_name = |text: Option<&str>, dotted: bool| {
+        text.is_some_and(|t| {
+            t.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && t.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || c == '_' || (dotted && matches!(c, '.' | '-'))
+                })
+        })
+    };
     match first {
-        '$' => identifier_start(second) || second == '{' || second == '(',
+        '$' => match second {
+            '{' => braced_name(&value[2..]),
+            '(' => value.ends_with(')'),
+            _ => is_name(inner(1, 0), false) || path_after_name(&value[1..]),
+        },
         '%' => {
-            (identifier_start(second) && value.ends_with('%'))
+            (value.ends_with('%') && is_name(inner(1, 1), true))
                 || (second == '(' && value.contains(")s"))
         }
-        '@' => identifier_start(second) && value.ends_with('@') && value.len() > 2,
+        '@' => value.len() > 2 && value.ends_with('@') && is_name(inner(1, 1), true),
         '<' => value.ends_with('>'),
         '/' | '.' | '~' => {
             let path_like = value
@@ -297,6 +341,11 @@ mod tests {
             "@jwt.secret@",
             "/run/secrets/jwt",
             "<key>",
+            "$(cat /run/secrets/jwt)",
+            "${SECRET_KEY:?set",
+            "${JWT_SECRET:-}",
+            "$HOME/.keys/jwt",
+            "%APP.KEY%",
         ] {
             assert!(!is_plausible_secret(value, 3), "{value}");
         }
@@ -307,6 +356,11 @@ mod tests {
             "@x7#k$2m!q9v",
             "$9f8e7d6c",
             "/a+b/c==",
+            // Django's alphabet: keys that start like a reference but are not one.
+            "$k3j4h5k6j7h8g9f0d1s2a3q4w5e6r7!t8y9u0i1o2p3l4k5j6h",
+            "$(k3j4h5k6j7h8g9f0d1s2a3q4w5e6r7t8y9u0i1o2p3l4k5j6h",
+            "%k3j4h5k6j7h8g9f0d1s2a3q4w5e(6r7t8y9u0i1o2p3l4k5j6h%",
+            "@k3j4h5k6j7h8g9f0d1s2a3q4w5e#6r7t8y9u0i1o2p3l4k5j6@",
         ] {
             assert!(is_plausible_secret(value, 3), "{value}");
         }
