@@ -39,28 +39,12 @@ pub enum Command {
     /// The pre-commit framework's entry: the staged content under `git commit` (git sets
     /// GIT_INDEX_FILE), the pushed commits when PRE_COMMIT_FROM_REF/TO_REF are set (pre-push),
     /// else every tracked file (`pre-commit run --all-files`, the manual stage).
-    Hook(HookArgs),
+    Hook(StagedArgs),
     /// Install a git pre-commit hook running `keysweep staged` (an existing hook is kept and
     /// run after it).
     InstallHook(InstallHookArgs),
     /// Remove the hook `install-hook` installed and restore what was there before.
     UninstallHook(UninstallHookArgs),
-}
-
-#[derive(Debug, Args, Clone)]
-pub struct HookArgs {
-    /// The repository.
-    #[arg(value_name = "REPO", default_value = ".")]
-    pub repo: PathBuf,
-
-    #[command(flatten)]
-    pub output: OutputArgs,
-
-    #[command(flatten)]
-    pub verify: VerifyArgs,
-
-    #[command(flatten)]
-    pub rule_files: RuleFileArgs,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -71,17 +71,9 @@ fn display_base(workdir: &Path) -> PathBuf {
 
 /// The regular files in the index (stage 0; no symlinks, submodules or sparse directories).
 fn tracked_paths(repo: &gix::Repository) -> anyhow::Result<Vec<String>> {
-    let index_path = repo.index_path();
-    if !index_path.exists() {
+    let Some(index) = crate::source::staged::read_index(repo, &repo.index_path())? else {
         return Ok(Vec::new());
-    }
-    let index = gix::index::File::at(
-        &index_path,
-        repo.object_hash(),
-        true,
-        gix::index::decode::Options::default(),
-    )
-    .map_err(|error| anyhow::anyhow!("cannot read the index {}: {error}", index_path.display()))?;
+    };
     use gix::index::entry::Mode;
     Ok(index
         .entries()

@@ -107,7 +107,7 @@ fn staged_job(repo: PathBuf, env: &Environment) -> StagedJob {
 
 /// Pre-push range first (pre-commit sets it only there), then a git commit's index, then the
 /// tracked files.
-fn hook_mode(args: &cli::HookArgs, env: &Environment, knobs: &Knobs) -> HookMode {
+fn hook_mode(args: &cli::StagedArgs, env: &Environment, knobs: &Knobs) -> HookMode {
     if let Some((from, to)) = &env.pre_commit_range {
         return HookMode::Range(GitJob {
             repo: args.repo.clone(),

@@ -38,6 +38,24 @@ pub struct Staged {
     pub notes: Vec<Skipped>,
 }
 
+/// Read an index file; `None` when there is none yet (a fresh repository before `git add`).
+pub fn read_index(
+    repo: &gix::Repository,
+    index_path: &Path,
+) -> anyhow::Result<Option<gix::index::File>> {
+    if !index_path.exists() {
+        return Ok(None);
+    }
+    gix::index::File::at(
+        index_path,
+        repo.object_hash(),
+        true,
+        gix::index::decode::Options::default(),
+    )
+    .map(Some)
+    .map_err(|error| anyhow::anyhow!("cannot read the index {}: {error}", index_path.display()))
+}
+
 /// List the index entries added or modified against HEAD. `index_file` is `GIT_INDEX_FILE`.
 pub fn staged_entries(repo: &gix::Repository, index_file: Option<&Path>) -> anyhow::Result<Staged> {
     if repo.is_bare() && index_file.is_none() {
@@ -52,17 +70,10 @@ pub fn staged_entries(repo: &gix::Repository, index_file: Option<&Path>) -> anyh
         None => repo.index_path(),
     };
     let mut out = Staged::default();
-    if !index_path.exists() {
+    let Some(index) = read_index(repo, &index_path)? else {
         // A fresh repository before the first `git add`: nothing is staged.
         return Ok(out);
-    }
-    let index = gix::index::File::at(
-        &index_path,
-        repo.object_hash(),
-        true,
-        gix::index::decode::Options::default(),
-    )
-    .map_err(|error| anyhow::anyhow!("cannot read the index {}: {error}", index_path.display()))?;
+    };
 
     let head = head_blobs(repo)?;
     let mut conflicted: Vec<String> = Vec::new();
