@@ -7,12 +7,14 @@ use serde_json::Value;
 
 use crate::support::*;
 
-/// Alphanumeric secrets with upper, lower and digits (what the HMAC rules report).
+/// Alphanumeric secrets with upper, lower and digits and no placeholder word (what the HMAC
+/// rules report).
 fn secret() -> impl Strategy<Value = String> {
-    "[A-Za-z0-9]{28,48}".prop_filter("mixed classes", |s| {
+    "[A-Za-z0-9]{28,48}".prop_filter("mixed classes, no placeholder word", |s| {
         s.chars().any(|c| c.is_ascii_uppercase())
             && s.chars().any(|c| c.is_ascii_lowercase())
             && s.chars().filter(|c| c.is_ascii_digit()).count() >= 2
+            && !has_placeholder_marker(s)
     })
 }
 

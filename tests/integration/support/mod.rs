@@ -34,8 +34,9 @@ pub use report::{
 pub use server::{Reply, Server, TestCa};
 pub use table::{Case, run_table};
 pub use text::{
-    b64, b64_decode, b64url, b64url_decode, hex, line_col, pem_base64, pem_body_lines, pem_escaped,
-    random_b64_secret, random_bytes, random_secret, random_string, windows_of,
+    b64, b64_decode, b64url, b64url_decode, has_placeholder_marker, hex, line_col, pem_base64,
+    pem_body_lines, pem_escaped, random_b64_secret, random_bytes, random_secret, random_string,
+    windows_of,
 };
 pub use tools::{openssl, read_string, tool};
 pub use tree::Tree;

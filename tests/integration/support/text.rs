@@ -29,7 +29,8 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "your", "xxx", "todo", "fixme", "dummy", "example", "insert", "replace", "change",
 ];
 
-fn has_placeholder_marker(s: &str) -> bool {
+/// Whether `s` contains a word the detector takes for a placeholder (`xxx`, `your`, ...).
+pub fn has_placeholder_marker(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
     PLACEHOLDER_MARKERS.iter().any(|m| lower.contains(m))
 }
