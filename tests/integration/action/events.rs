@@ -23,10 +23,10 @@ fn pull_request_in_a_shallow_clone_deepens_and_scans_base_to_head() {
         "the script deepened the checkout\n{}",
         run.context()
     );
-    assert_eq!(run.paths(), ["deploy/new.pem", "src/app.env"]);
-    assert_eq!(
-        run.output("range"),
-        format!("{}..{}", origin.base, origin.head)
+    run.assert_scanned(
+        &["deploy/new.pem", "src/app.env"],
+        &origin.base,
+        &origin.head,
     );
 
     // SARIF: valid, one run, the diff category, the same findings.
@@ -149,16 +149,7 @@ fn push_scans_before_to_after() {
     );
     let run = runner.run("push", &event, &[]);
     run.assert_exit(1);
-    assert_eq!(
-        run.paths(),
-        ["deploy/new.pem"],
-        "only the pushed commit\n{}",
-        run.context()
-    );
-    assert_eq!(
-        run.output("range"),
-        format!("{}..{}", origin.feat1, origin.head)
-    );
+    run.assert_scanned(&["deploy/new.pem"], &origin.feat1, &origin.head);
     assert_one_sarif_run(&run, "keysweep/diff/");
     assert_eq!(run.annotations().len(), 1);
 }
@@ -176,61 +167,45 @@ fn new_branch_push_scans_what_it_adds_to_the_default_branch() {
     let event = push("refs/heads/feat", ZERO, &origin.head, &[&origin.head]);
     let run = runner.run("push", &event, &[]);
     run.assert_exit(1);
-    assert_eq!(
-        run.paths(),
-        ["deploy/new.pem", "src/app.env"],
-        "{}",
-        run.context()
-    );
-    assert_eq!(
-        run.output("range"),
-        format!("{}..{}", origin.base, origin.head)
+    run.assert_scanned(
+        &["deploy/new.pem", "src/app.env"],
+        &origin.base,
+        &origin.head,
     );
     assert_one_sarif_run(&run, "keysweep/diff/");
+}
+
+/// A payload as a repository without a known default branch sends it.
+fn without_default_branch(mut event: Value) -> Value {
+    if let Some(repository) = event["repository"].as_object_mut() {
+        repository.remove("default_branch");
+    }
+    event
 }
 
 #[test]
 fn new_branch_push_without_a_default_branch_scans_the_pushed_commits() {
     let origin = origin();
     let runner = Runner::shallow(&origin.repo, "feat");
-    let mut event = push("refs/heads/feat", ZERO, &origin.head, &[&origin.head]);
-    event["repository"]
-        .as_object_mut()
-        .unwrap()
-        .remove("default_branch");
+    let event =
+        without_default_branch(push("refs/heads/feat", ZERO, &origin.head, &[&origin.head]));
     let run = runner.run("push", &event, &[]);
     run.assert_exit(1);
-    assert_eq!(run.paths(), ["deploy/new.pem"], "{}", run.context());
-    assert_eq!(
-        run.output("range"),
-        format!("{}..{}", origin.feat1, origin.head)
-    );
+    run.assert_scanned(&["deploy/new.pem"], &origin.feat1, &origin.head);
 
     // Both feat commits pushed: the base is the parent of the oldest.
-    let event = {
-        let mut e = push(
-            "refs/heads/feat",
-            ZERO,
-            &origin.head,
-            &[&origin.feat1, &origin.head],
-        );
-        e["repository"]
-            .as_object_mut()
-            .unwrap()
-            .remove("default_branch");
-        e
-    };
+    let event = without_default_branch(push(
+        "refs/heads/feat",
+        ZERO,
+        &origin.head,
+        &[&origin.feat1, &origin.head],
+    ));
     let run = runner.run("push", &event, &[]);
     run.assert_exit(1);
-    assert_eq!(
-        run.paths(),
-        ["deploy/new.pem", "src/app.env"],
-        "{}",
-        run.context()
-    );
-    assert_eq!(
-        run.output("range"),
-        format!("{}..{}", origin.base, origin.head)
+    run.assert_scanned(
+        &["deploy/new.pem", "src/app.env"],
+        &origin.base,
+        &origin.head,
     );
 }
 

@@ -8,10 +8,8 @@
 //! summary, the annotations, the step outputs and the exit gate.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -19,7 +17,6 @@ use tempfile::TempDir;
 use crate::support::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const TIMEOUT: Duration = Duration::from_secs(120);
 const ZERO: &str = "0000000000000000000000000000000000000000";
 
 fn action_main() -> PathBuf {
@@ -46,6 +43,12 @@ impl ActionRun {
     fn assert_exit(&self, code: i32) -> &ActionRun {
         assert_eq!(self.code, code, "exit code\n{}", self.context());
         self
+    }
+
+    /// The step scanned `base..head` and found keys exactly at `paths`.
+    fn assert_scanned(&self, paths: &[&str], base: &str, head: &str) {
+        assert_eq!(self.paths(), paths, "{}", self.context());
+        assert_eq!(self.output("range"), format!("{base}..{head}"));
     }
 
     fn output(&self, name: &str) -> &str {
@@ -225,43 +228,10 @@ fn python3() -> Command {
     Command::new("python3")
 }
 
-fn run_with_timeout(mut cmd: Command) -> (i32, String, String) {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn python3");
-    let mut so = child.stdout.take().expect("stdout");
-    let mut se = child.stderr.take().expect("stderr");
-    let t_out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = so.read_to_string(&mut s);
-        s
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = se.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().expect("wait") {
-            break st;
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("action/main.py did not finish within {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let stdout = t_out.join().expect("stdout thread");
-    let stderr = t_err.join().expect("stderr thread");
-    let code = status
-        .code()
-        .unwrap_or_else(|| panic!("action/main.py killed by a signal: {status:?}\n{stderr}"));
-    (code, stdout, stderr)
+/// Run a command to completion (bounded), as strings: exit code, stdout, stderr.
+fn run_with_timeout(cmd: Command) -> (i32, String, String) {
+    let outcome = ks::run_with_timeout(cmd, "action/main.py");
+    (outcome.code, outcome.stdout_str(), outcome.stderr_str())
 }
 
 /// `$GITHUB_OUTPUT`: `name=value` lines and `name<<DELIM` … `DELIM` blocks.

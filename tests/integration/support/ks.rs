@@ -141,7 +141,9 @@ fn shell_quote(s: &OsStr) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-fn run_with_timeout(mut cmd: Command, what: &str) -> Outcome {
+/// Run `cmd` to completion with stdin closed, both streams captured, and the timeout; `what`
+/// names it in failures.
+pub fn run_with_timeout(mut cmd: Command, what: &str) -> Outcome {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
