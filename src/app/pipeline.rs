@@ -72,7 +72,7 @@ impl ScanWorker<'_> {
     fn skip_path(blob: &Blob<'_>) -> String {
         match (&blob.origin, &blob.id) {
             (Origin::History { .. }, Some(id)) => format!("{} (blob {id})", blob.origin.path()),
-            _ => blob.origin.path(),
+            _ => blob.origin.path().into_owned(),
         }
     }
 

@@ -16,13 +16,13 @@ use serde_json::{Value, json};
 
 use super::json::{TOOL, finding_value};
 use super::{Output, RenderOptions, ReportSink, ScanReport};
-use crate::finding::{Finding, Severity, Verification};
+use crate::finding::{Finding, Location, Severity, Verification};
 
 /// What a `finding` or `update` record last said about a finding.
 struct Written {
     severity: Severity,
     verification: Verification,
-    locations: usize,
+    locations: Vec<Location>,
 }
 
 /// The streaming JSON Lines report.
@@ -54,7 +54,7 @@ impl JsonlSink {
             Written {
                 severity: finding.severity,
                 verification: finding.verification.clone(),
-                locations: finding.locations.len(),
+                locations: finding.locations.clone(),
             },
         );
     }
@@ -116,7 +116,7 @@ impl ReportSink for JsonlSink {
                 Some(written)
                     if written.severity != finding.severity
                         || written.verification != finding.verification
-                        || written.locations != finding.locations.len() =>
+                        || written.locations != finding.locations =>
                 {
                     update_record(finding)
                 }

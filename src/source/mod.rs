@@ -52,12 +52,12 @@ impl Origin {
     }
 
     /// The path shown to users; archive members are joined with `!` (`a.zip!keys/k.pem`).
-    pub fn path(&self) -> String {
+    pub fn path(&self) -> std::borrow::Cow<'_, str> {
         match self {
             Origin::File { path } | Origin::History { path, .. } | Origin::Index { path } => {
-                path.clone()
+                std::borrow::Cow::Borrowed(path)
             }
-            Origin::ArchiveMember { outer, member } => format!("{outer}!{member}"),
+            Origin::ArchiveMember { outer, member } => format!("{outer}!{member}").into(),
         }
     }
 
@@ -116,7 +116,7 @@ pub fn locate(
             || (line_start > 0 && suppress::line_allows(previous_line(bytes, line_start)));
         let location = Location {
             source: origin.source().to_string(),
-            path: path.clone(),
+            path: path.to_string(),
             line,
             column,
             end_line,

@@ -235,9 +235,7 @@ fn verify_secrets(findings: &mut Vec<Finding>, tokens: &[Token]) {
                 .find(|(_, key)| hs.verifies(key))
                 .map(|(known, _)| *known);
             if verdict.signed_by.is_empty() && verdict.example.is_none() {
-                verdict.weak_entry = weak::PREPARED
-                    .iter()
-                    .position(|key| hs.verifies_prepared(key));
+                verdict.weak_entry = weak::entry_signing(hs);
             }
         }
         verdicts.push(verdict);
@@ -381,7 +379,7 @@ fn token_verification(
     findings: &[Finding],
 ) -> Option<Verification> {
     let detail = if token.is_unsigned() {
-        "unsigned token (alg: none): anyone can forge it, and a verifier that accepts it accepts any claims".to_string()
+        weak::UNSIGNED_DETAIL.to_string()
     } else if let Some(&secret) = verdict.signed_by.first() {
         let location = findings[secret]
             .locations
@@ -392,10 +390,7 @@ fn token_verification(
     } else if let Some(example) = verdict.example {
         format!("signed with a published example key: {}", example.name)
     } else if let Some(entry) = verdict.weak_entry {
-        format!(
-            "signed with a well-known or default secret (entry {} of keysweep's weak-secret list)",
-            entry + 1
-        )
+        weak::entry_detail(entry)
     } else {
         return None;
     };

@@ -81,7 +81,7 @@ impl Sight {
     fn check_token(&self, finding: &mut Finding, place: String) {
         let Some(info) = &finding.jwt else { return };
         let detail = if info.alg.eq_ignore_ascii_case("none") {
-            Some("unsigned token (alg: none): anyone can forge it".to_string())
+            Some(weak::UNSIGNED_DETAIL.to_string())
         } else {
             let Some(token) = HsToken::parse(finding.raw_secret.trim(), &info.alg) else {
                 return;
@@ -92,17 +92,7 @@ impl Sight {
                 .iter()
                 .find(|s| s.keys.iter().any(|key| token.verifies(key)))
                 .map(|s| format!("signed with the secret found at {}", s.place));
-            let detail = signer.or_else(|| {
-                weak::PREPARED
-                    .iter()
-                    .position(|key| token.verifies_prepared(key))
-                    .map(|entry| {
-                        format!(
-                            "signed with a well-known or default secret (entry {} of keysweep's weak-secret list)",
-                            entry + 1
-                        )
-                    })
-            });
+            let detail = signer.or_else(|| weak::entry_signing(&token).map(weak::entry_detail));
             seen.0.push(SeenToken {
                 token,
                 alg: info.alg.clone(),

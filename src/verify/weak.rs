@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use super::hmac::PreparedKey;
+use super::hmac::{HsToken, PreparedKey};
 
 const LIST: &str = include_str!("../../rules/weak-secrets.txt");
 
@@ -21,6 +21,23 @@ pub static PREPARED: LazyLock<Vec<PreparedKey>> = LazyLock::new(|| {
         .map(|secret| PreparedKey::new(secret.as_bytes()))
         .collect()
 });
+
+/// The 0-based entry of the list whose secret signs `token`, if any.
+pub fn entry_signing(token: &HsToken) -> Option<usize> {
+    PREPARED.iter().position(|key| token.verifies_prepared(key))
+}
+
+/// Why a token signed with list entry `entry` is weak (the same words at first sight and at
+/// the end of the run).
+pub fn entry_detail(entry: usize) -> String {
+    format!(
+        "signed with a well-known or default secret (entry {} of keysweep's weak-secret list)",
+        entry + 1
+    )
+}
+
+/// Why an unsigned (`alg: none`) token is weak.
+pub const UNSIGNED_DETAIL: &str = "unsigned token (alg: none): anyone can forge it, and a verifier that accepts it accepts any claims";
 
 /// Whether a secret is on the list.
 pub fn is_listed(secret: &str) -> bool {
