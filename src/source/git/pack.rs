@@ -2,7 +2,6 @@
 //! a mapping of the pack whose pages are given back as it goes ([`PackMap`]).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context as _, bail};
 use gix::ObjectId;
@@ -94,7 +93,6 @@ where
     if entries.is_empty() {
         return Ok(());
     }
-    let interrupt = AtomicBool::new(false);
     // `from_offsets_in_pack` reads its first entry wherever its reader stands, the first entry
     // of the pack: start with that entry (a commit, as a rule; decoded and ignored) so the reader
     // and the offsets agree.
@@ -106,7 +104,7 @@ where
         &|&at: &u32| index.pack_offset_at_index(at),
         &|id| Ok(index.lookup(id).map(|at| index.pack_offset_at_index(at))),
         &mut gix::progress::Discard,
-        &interrupt,
+        &gix::interrupt::IS_INTERRUPTED,
         hash,
     )
     .context("cannot build the delta tree")?;
@@ -136,7 +134,8 @@ where
             object_progress: Box::new(gix::progress::Discard),
             size_progress: &mut gix::progress::Discard,
             thread_limit: Some(threads.max(1)),
-            should_interrupt: &interrupt,
+            // A signal (a sweep installs the handler) stops the traversal.
+            should_interrupt: &gix::interrupt::IS_INTERRUPTED,
             object_hash: hash,
             alloc_limit_bytes: None,
         },
