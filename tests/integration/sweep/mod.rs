@@ -3,5 +3,6 @@
 //! signal partway (the JSONL keeps what was found and ends with an interrupted summary).
 
 mod home;
+mod progress;
 mod signals;
 mod snapshot;
