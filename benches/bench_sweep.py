@@ -7,7 +7,7 @@ HOME comes from benches/make_home.py (its manifest HOME/../<name>.planted.json l
 keys). Each tool runs N times over the same warm tree, alternating; reported: median wall time,
 throughput (bytes of regular files under HOME / median wall), peak RSS (the child's ru_maxrss),
 and how many planted keys each found. A planted key counts as found when a finding names its
-location (keysweep) or any finding's text holds the first 40 base64 characters of its body.
+location (keysweep) or any finding's text holds the last 40 base64 characters of its body.
 
 keysweep runs `sweep HOME --format json --show-secrets --no-config -q`; Kingfisher runs
 `scan HOME --git-history full --format json --no-validate` (archive extraction is on by default;
@@ -53,7 +53,7 @@ def planted_found(planted, report_text, location_paths):
     for key in planted:
         where = key["where"].split(" history: ")
         path = where[0] + "/" + where[1] if len(where) == 2 else where[0]
-        if key["prefix"] in report_text or path in location_paths:
+        if key["marker"] in report_text or path in location_paths:
             found += 1
     return found
 
@@ -63,7 +63,13 @@ def keysweep_paths(report):
         doc = json.loads(report)
     except json.JSONDecodeError:
         return set()
-    return {l["path"] for f in doc.get("findings", []) for l in f.get("locations", [])}
+    # Keys only: a keystore keysweep could not open is not a key found.
+    return {
+        l["path"]
+        for f in doc.get("findings", [])
+        if f.get("rule", "").startswith("private-key/") and f.get("rule") != "private-key/keystore"
+        for l in f.get("locations", [])
+    }
 
 
 def main():

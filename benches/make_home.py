@@ -6,7 +6,7 @@
 OUT gets: N copies of the corpus directory as projects (many small files), clones of each
 --repo (history), small repositories whose keys exist only in history, archives (zip, tar.gz,
 a zip inside a tar.gz, a jar), PKCS#12 files, dotfiles and shell histories; and a manifest,
-OUT/../<name>.planted.json, listing every planted key: where it is, and the first base64
+OUT/../<name>.planted.json, listing every planted key: where it is, and the last 40 base64
 characters of its body (to match any tool's output) and its kind. Keys are generated with
 openssl at generation time; nothing is copied from elsewhere.
 """
@@ -41,9 +41,11 @@ def new_key(work: Path, i: int) -> str:
     return path.read_text()
 
 
-def body_prefix(pem: str) -> str:
+def body_marker(pem: str) -> str:
+    """The last 40 base64 characters of the body: unique to the key (the first ones are the
+    ASN.1 header every key of a type shares)."""
     lines = [l for l in pem.splitlines() if l and not l.startswith("-----")]
-    return "".join(lines)[:40]
+    return "".join(lines).rstrip("=")[-40:]
 
 
 def git(*args, cwd):
@@ -74,7 +76,7 @@ def main():
 
     def plant(where: str, how: str) -> str:
         i = next(next_key)
-        planted.append({"where": where, "how": how, "prefix": body_prefix(keys[i])})
+        planted.append({"where": where, "how": how, "marker": body_marker(keys[i])})
         return keys[i]
 
     # Projects: copies of the corpus.
@@ -142,7 +144,7 @@ def main():
             openssl("pkcs12", "-export", *extra, "-inkey", "p.pem", "-in", "c.pem", "-passout", "pass:", "-out", str(target), cwd=work)
         except subprocess.CalledProcessError:
             continue  # no legacy provider
-        planted.append({"where": f".certs/client{n}.p12", "how": "pkcs12", "prefix": body_prefix(keys[i])})
+        planted.append({"where": f".certs/client{n}.p12", "how": "pkcs12", "marker": body_marker(keys[i])})
 
     manifest = out.parent / f"{out.name}.planted.json"
     manifest.write_text(json.dumps(planted, indent=1))

@@ -53,6 +53,25 @@ pub(super) fn pack_ids(index_path: &Path, hash: gix::hash::Kind) -> Vec<ObjectId
     }
 }
 
+/// The ids of a pack's objects of one `kind` (deltas resolved to their base's kind), read in
+/// pack order with the mapping's pages given back as it goes: finding every commit of a large
+/// pack this way touches each entry header once, where a header lookup per id follows delta
+/// chains all over the pack.
+pub(super) fn pack_ids_of_kind(
+    index_path: &Path,
+    hash: gix::hash::Kind,
+    kind: gix::objs::Kind,
+) -> anyhow::Result<Vec<ObjectId>> {
+    let index = pack::index::File::at(index_path, hash).context("cannot open the index")?;
+    let map = PackMap::open(&index_path.with_extension("pack"))?;
+    let entries = entries_of_kind(&index, &map, hash, kind)?;
+    map.release();
+    Ok(entries
+        .into_iter()
+        .map(|at| index.oid_at_index(at).to_owned())
+        .collect())
+}
+
 /// Number of objects in the packs (from the index headers; cheap).
 pub(super) fn pack_objects(indices: &[PathBuf]) -> usize {
     indices
