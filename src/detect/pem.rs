@@ -165,12 +165,12 @@ fn parse_openssh(data: &[u8]) -> Option<ParsedKey> {
             if algorithm.is_empty() || algorithm.len() > 64 || !algorithm.is_ascii() {
                 return None;
             }
-            let kind = if algorithm == "ssh-dss" {
-                kind::DSA
+            let (kind, key_type) = if algorithm == "ssh-dss" {
+                (kind::DSA, "DSA")
             } else {
-                kind::OTHER
+                (kind::OTHER, algorithm)
             };
-            Some(ParsedKey::opaque(kind, algorithm, "openssh", encrypted))
+            Some(ParsedKey::opaque(kind, key_type, "openssh", encrypted))
         }
     }
 }
