@@ -143,8 +143,11 @@ fn tlv(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
 }
 
+/// DER elements: (tag, content).
+type Elements<'a> = Vec<(u8, &'a [u8])>;
+
 /// The elements of a DER SEQUENCE's content.
-fn elements(mut content: &[u8]) -> Vec<(u8, &[u8])> {
+fn elements(mut content: &[u8]) -> Elements<'_> {
     let mut out = Vec::new();
     while let Some((tag, value, rest)) = tlv(content) {
         out.push((tag, value));
@@ -163,7 +166,7 @@ fn oid_text(content: &[u8]) -> Option<String> {
 }
 
 /// An `AlgorithmIdentifier`'s OID and parameter elements.
-fn algorithm_identifier(content: &[u8]) -> Option<(String, Vec<(u8, &[u8])>)> {
+fn algorithm_identifier(content: &[u8]) -> Option<(String, Elements<'_>)> {
     let items = elements(content);
     let (tag, oid) = items.first()?;
     if *tag != 0x06 {
@@ -198,16 +201,16 @@ pub fn encrypted_pkcs8_scheme(der: &[u8]) -> Option<String> {
     }
     let mut kdf_text = "unknown key derivation".to_string();
     let mut cipher_text = "unknown cipher".to_string();
-    if let Some((0x30, kdf)) = parameters.first() {
-        if let Some((kdf_oid, kdf_parameters)) = algorithm_identifier(kdf) {
-            kdf_text = describe_kdf(&kdf_oid, &kdf_parameters);
-        }
+    if let Some((0x30, kdf)) = parameters.first()
+        && let Some((kdf_oid, kdf_parameters)) = algorithm_identifier(kdf)
+    {
+        kdf_text = describe_kdf(&kdf_oid, &kdf_parameters);
     }
-    if let Some((0x30, cipher)) = parameters.get(1) {
-        if let Some((cipher_oid, _)) = algorithm_identifier(cipher) {
-            cipher_text = cipher_name(&cipher_oid)
-                .map_or_else(|| format!("cipher OID {cipher_oid}"), str::to_string);
-        }
+    if let Some((0x30, cipher)) = parameters.get(1)
+        && let Some((cipher_oid, _)) = algorithm_identifier(cipher)
+    {
+        cipher_text = cipher_name(&cipher_oid)
+            .map_or_else(|| format!("cipher OID {cipher_oid}"), str::to_string);
     }
     Some(format!("PBES2 ({kdf_text}; {cipher_text})"))
 }
