@@ -1,7 +1,7 @@
 //! Found RS*/PS*/ES*/EdDSA tokens against the configured key sets: a token whose signature
 //! verifies against a published key and that has not expired is a live credential (`live`),
 //! the way a key match proves a key leak. Signatures are checked with the `jsonwebtoken`
-//! crate; the token was found by keysweep's own lenient parser (`detect::jwt`), which also
+//! crate (ES512, which it lacks, with `p521`); the token was found by keysweep's own lenient parser (`detect::jwt`), which also
 //! reports what `jsonwebtoken` refuses (`alg: null`, unknown algorithms). Unsigned and HMAC
 //! tokens are left to `secrets` and `sight`: an `alg: none` token is never live.
 
@@ -48,20 +48,21 @@ pub fn apply_at(findings: &mut [Finding], sources: &Sources, now: i64) {
 /// The verification of one token, or `None` when it is not an asymmetric JWS (HMAC, `none`,
 /// `null`: other verifiers judge those).
 fn verify_token(token: &str, info: &JwtInfo, sources: &Sources, now: i64) -> Option<Verification> {
-    let algorithm = match Algorithm::from_str(&info.alg) {
-        Ok(algorithm) if algorithm.family() == AlgorithmFamily::Hmac => return None,
-        Ok(algorithm) => algorithm,
-        Err(_) if is_asymmetric_name(&info.alg) => {
+    let algorithm = match (Algorithm::from_str(&info.alg), info.alg.as_str()) {
+        (Ok(algorithm), _) if algorithm.family() == AlgorithmFamily::Hmac => return None,
+        (Ok(algorithm), _) => Check::Jwt(algorithm),
+        // `jsonwebtoken` has no P-521: ES512 is checked with the `p521` crate.
+        (Err(_), "ES512") => Check::Es512,
+        (Err(_), alg) if is_asymmetric_name(alg) => {
             return Some(Verification {
                 kid: info.kid.clone(),
                 detail: Some(format!(
-                    "not checked: keysweep cannot verify {} signatures",
-                    info.alg
+                    "not checked: keysweep cannot verify {alg} signatures"
                 )),
                 ..Verification::default()
             });
         }
-        Err(_) => return None,
+        (Err(_), _) => return None,
     };
     let (message, signature) = token.rsplit_once('.')?;
     if signature.is_empty() {
@@ -108,11 +109,33 @@ fn verify_token(token: &str, info: &JwtInfo, sources: &Sources, now: i64) -> Opt
     })
 }
 
-/// JOSE signature algorithms `jsonwebtoken` does not implement (ES512, ES256K, Ed448 …).
+/// JOSE signature algorithms keysweep does not verify (ES256K, Ed448 …).
 fn is_asymmetric_name(alg: &str) -> bool {
     ["RS", "PS", "ES", "Ed"]
         .iter()
         .any(|prefix| alg.starts_with(prefix))
+}
+
+/// How a token's signature is checked.
+#[derive(Clone, Copy)]
+enum Check {
+    /// With `jsonwebtoken` (RS*, PS*, ES256, ES384, EdDSA).
+    Jwt(Algorithm),
+    /// ES512, with the `p521` crate.
+    Es512,
+}
+
+impl Check {
+    /// Whether `key` verifies `signature` over `message`.
+    fn verifies(self, key: &PublishedKey, message: &str, signature: &str) -> bool {
+        match self {
+            Check::Jwt(algorithm) => decoding_key(key, algorithm).is_some_and(|decoding| {
+                jsonwebtoken::crypto::verify(signature, message.as_bytes(), &decoding, algorithm)
+                    .unwrap_or(false)
+            }),
+            Check::Es512 => es512_verifies(key, message, signature),
+        }
+    }
 }
 
 /// The first key, in set order, whose signature check passes: keys with the token's `kid`
@@ -120,7 +143,7 @@ fn is_asymmetric_name(alg: &str) -> bool {
 fn find_signer<'a>(
     message: &str,
     signature: &str,
-    algorithm: Algorithm,
+    check: Check,
     info: &JwtInfo,
     sources: &'a Sources,
 ) -> Option<Signer<'a>> {
@@ -130,12 +153,7 @@ fn find_signer<'a>(
             .iter()
             .flat_map(|set| set.keys.iter().map(move |key| Signer { set, key }))
     };
-    let verifies = |signer: &Signer<'_>| {
-        decoding_key(signer.key, algorithm).is_some_and(|key| {
-            jsonwebtoken::crypto::verify(signature, message.as_bytes(), &key, algorithm)
-                .unwrap_or(false)
-        })
-    };
+    let verifies = |signer: &Signer<'_>| check.verifies(signer.key, message, signature);
     if let Some(kid) = &info.kid {
         let with_kid = keys()
             .filter(|s| s.key.kid.as_deref() == Some(kid.as_str()))
@@ -145,6 +163,25 @@ fn find_signer<'a>(
         }
     }
     keys().find(|s| verifies(s))
+}
+
+/// An ES512 signature (JOSE's 132-byte r||s) by a published P-521 key.
+fn es512_verifies(key: &PublishedKey, message: &str, signature: &str) -> bool {
+    use p521::ecdsa::signature::Verifier;
+    let Some(PublicKey::Ec { crv: "P-521", x, y }) = super::jwks::public_key(&key.raw) else {
+        return false;
+    };
+    let mut point = vec![0x04];
+    point.extend_from_slice(&x);
+    point.extend_from_slice(&y);
+    let (Ok(verifying), Some(signature)) = (
+        p521::ecdsa::VerifyingKey::from_sec1_bytes(&point),
+        crate::encoding::base64_url(signature.as_bytes()),
+    ) else {
+        return false;
+    };
+    p521::ecdsa::Signature::from_slice(&signature)
+        .is_ok_and(|signature| verifying.verify(message.as_bytes(), &signature).is_ok())
 }
 
 /// A `jsonwebtoken` key for a published key, when its type fits the algorithm (RSA for RS*/PS*,

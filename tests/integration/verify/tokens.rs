@@ -18,8 +18,8 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
-/// Sign `input` with openssl: RS256 (PKCS#1 v1.5), ES256 (DER turned into JOSE's r||s) or
-/// EdDSA (Ed25519, raw input).
+/// Sign `input` with openssl: RS256 (PKCS#1 v1.5), ES256 / ES512 (DER turned into JOSE's
+/// r||s) or EdDSA (Ed25519, raw input).
 fn sign(alg: &str, private_pem: &str, input: &[u8]) -> Vec<u8> {
     let tmp = TempDir::new().expect("tmp");
     let d = tmp.path();
@@ -27,18 +27,20 @@ fn sign(alg: &str, private_pem: &str, input: &[u8]) -> Vec<u8> {
     std::fs::write(d.join("in"), input).expect("write");
     match alg {
         "RS256" => rs256_sign(private_pem, input),
-        "ES256" => {
-            openssl(
-                &["dgst", "-sha256", "-sign", "k.pem", "-out", "sig", "in"],
-                d,
-            );
+        "ES256" | "ES512" => {
+            let (digest, size) = if alg == "ES256" {
+                ("-sha256", 32)
+            } else {
+                ("-sha512", 66)
+            };
+            openssl(&["dgst", digest, "-sign", "k.pem", "-out", "sig", "in"], d);
             let sig = std::fs::read(d.join("sig")).expect("sig");
             let (_, seq, _) = der(&sig);
             let ints = der_seq(seq);
             let mut out = Vec::new();
             for (_, int) in ints {
                 let int = strip_zeros(int);
-                out.extend(std::iter::repeat_n(0u8, 32 - int.len()));
+                out.extend(std::iter::repeat_n(0u8, size - int.len()));
                 out.extend_from_slice(int);
             }
             out
@@ -76,6 +78,7 @@ fn leaked_tokens_are_live_while_valid_against_the_served_jwks() {
     let rsa = gen_key(Alg::Rsa(2048), Enc::Pkcs8);
     let ec = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
     let ed = gen_key(Alg::Ed25519, Enc::Pkcs8);
+    let p521 = gen_key(Alg::Ec(Curve::P521), Enc::Pkcs8);
     let stranger = gen_key(Alg::Rsa(2048), Enc::Pkcs8);
     let ca = TestCa::new();
     let server = Server::https(&ca);
@@ -86,6 +89,7 @@ fn leaked_tokens_are_live_while_valid_against_the_served_jwks() {
             public_jwk(&rsa.public, "rsa-1"),
             public_jwk(&ec.public, "ec-1"),
             public_jwk(&ed.public, "ed-1"),
+            public_jwk(&p521.public, "p521-1"),
         ])),
     );
     let later = now() + 3600;
@@ -117,6 +121,21 @@ fn leaked_tokens_are_live_while_valid_against_the_served_jwks() {
             token("EdDSA", "ed-1", claims(None), &ed.pem),
             "live",
             vec!["kid ed-1".into(), "no exp".into()],
+        ),
+        (
+            "live/es512.txt",
+            token("ES512", "p521-1", claims(Some(later)), &p521.pem),
+            "live",
+            vec!["kid p521-1".into()],
+        ),
+        (
+            // ES512 signed by the P-521 key but naming no kid: every key is tried.
+            "live/es512-no-kid.txt",
+            make_jwt(&json!({"alg": "ES512"}), &claims(Some(later)), |input| {
+                sign("ES512", &p521.pem, input)
+            }),
+            "live",
+            vec!["kid p521-1".into()],
         ),
         (
             "dead/rs256-expired.txt",
