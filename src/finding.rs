@@ -78,6 +78,8 @@ pub mod kind {
     pub const RSA: &str = "private-key/rsa";
     pub const EC: &str = "private-key/ec";
     pub const ED25519: &str = "private-key/ed25519";
+    /// An RFC 8037 octet key pair other than Ed25519: Ed448, X25519, X448.
+    pub const OKP: &str = "private-key/okp";
     pub const DSA: &str = "private-key/dsa";
     pub const PGP: &str = "private-key/pgp";
     pub const ENCRYPTED: &str = "private-key/encrypted";

@@ -1,8 +1,11 @@
 //! Private key parsing to a public half, and RFC 7638 JWK thumbprints.
 //!
 //! DER structures are read with the RustCrypto `pkcs1`/`pkcs8`/`sec1` crates (no size limits, no
-//! signature checks); only EC keys without an embedded public point and Ed25519 seeds need
-//! curve arithmetic to derive the public half.
+//! signature checks); only EC keys without an embedded public point and Ed25519/X25519 seeds need
+//! curve arithmetic to derive the public half. Keys of algorithms keysweep cannot turn into a
+//! public half are still described (`oids::describe_der`), so they are reported, not dropped.
+
+pub mod oids;
 
 use pkcs8::der::Decode;
 use sha2::{Digest, Sha256};
@@ -14,11 +17,13 @@ const OID_RSA: &str = "1.2.840.113549.1.1.1";
 const OID_RSA_PSS: &str = "1.2.840.113549.1.1.10";
 const OID_EC: &str = "1.2.840.10045.2.1";
 const OID_ED25519: &str = "1.3.101.112";
-/// DSA (`id-dsa`).
-pub const OID_DSA: &str = "1.2.840.10040.4.1";
+const OID_X25519: &str = "1.3.101.110";
+const OID_X448: &str = "1.3.101.111";
+const OID_ED448: &str = "1.3.101.113";
 const OID_P256: &str = "1.2.840.10045.3.1.7";
 const OID_P384: &str = "1.3.132.0.34";
 const OID_P521: &str = "1.3.132.0.35";
+const OID_SECP256K1: &str = "1.3.132.0.10";
 
 /// A public key in the members RFC 7638 hashes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +38,8 @@ pub enum PublicKey {
     },
     /// Ed25519 public key bytes.
     Ed25519 { x: Vec<u8> },
+    /// Another RFC 8037 octet key pair: `X25519`, `X448` or `Ed448`, with its public bytes.
+    Okp { crv: &'static str, x: Vec<u8> },
 }
 
 impl PublicKey {
@@ -42,6 +49,7 @@ impl PublicKey {
             PublicKey::Rsa { .. } => kind::RSA,
             PublicKey::Ec { .. } => kind::EC,
             PublicKey::Ed25519 { .. } => kind::ED25519,
+            PublicKey::Okp { .. } => kind::OKP,
         }
     }
 
@@ -64,6 +72,10 @@ impl PublicKey {
                 r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
                 to_base64_url(x)
             ),
+            PublicKey::Okp { crv, x } => format!(
+                r#"{{"crv":"{crv}","kty":"OKP","x":"{}"}}"#,
+                to_base64_url(x)
+            ),
         }
     }
 
@@ -77,11 +89,12 @@ impl PublicKey {
         match self {
             PublicKey::Rsa { n, .. } => bit_length(n),
             PublicKey::Ec { crv, .. } => match *crv {
-                "P-256" => 256,
+                "P-256" | "secp256k1" => 256,
                 "P-384" => 384,
                 _ => 521,
             },
             PublicKey::Ed25519 { .. } => 256,
+            PublicKey::Okp { crv, .. } => okp_bits(crv),
         }
     }
 
@@ -91,6 +104,7 @@ impl PublicKey {
             PublicKey::Rsa { .. } => ("RSA", None),
             PublicKey::Ec { crv, .. } => ("EC", Some(crv.to_string())),
             PublicKey::Ed25519 { .. } => ("Ed25519", None),
+            PublicKey::Okp { crv, .. } => (*crv, None),
         };
         KeyInfo {
             key_type: key_type.to_string(),
@@ -115,6 +129,7 @@ impl PublicKey {
                     "P-256" => "P-256",
                     "P-384" => "P-384",
                     "P-521" => "P-521",
+                    "secp256k1" => "secp256k1",
                     _ => return None,
                 };
                 let mut point = vec![0x04];
@@ -126,6 +141,7 @@ impl PublicKey {
                 let x = bytes("x")?;
                 (x.len() == 32).then_some(PublicKey::Ed25519 { x })
             }
+            "OKP" => PublicKey::okp(member("crv")?, bytes("x")?),
             _ => None,
         }
     }
@@ -137,6 +153,19 @@ impl PublicKey {
             n: n.to_vec(),
             e: e.to_vec(),
         })
+    }
+
+    /// Build an RFC 8037 octet key pair (`X25519`, `X448`, `Ed448`) from its public bytes, which
+    /// must have the curve's length.
+    pub fn okp(crv: &str, x: Vec<u8>) -> Option<PublicKey> {
+        let crv = match crv {
+            "X25519" => "X25519",
+            "X448" => "X448",
+            "Ed448" => "Ed448",
+            "Ed25519" => return (x.len() == 32).then_some(PublicKey::Ed25519 { x }),
+            _ => return None,
+        };
+        (x.len() == okp_len(crv)).then_some(PublicKey::Okp { crv, x })
     }
 
     /// Build from an uncompressed SEC1 point (`04 || x || y`) on a named curve.
@@ -153,9 +182,25 @@ impl PublicKey {
     }
 }
 
+/// Public key length of an RFC 8037 curve.
+fn okp_len(crv: &str) -> usize {
+    match crv {
+        "X25519" => 32,
+        "X448" => 56,
+        _ => 57, // Ed448
+    }
+}
+
+fn okp_bits(crv: &str) -> u32 {
+    match crv {
+        "X25519" => 256,
+        _ => 448,
+    }
+}
+
 fn curve_field_len(crv: &str) -> Option<usize> {
     match crv {
-        "P-256" => Some(32),
+        "P-256" | "secp256k1" => Some(32),
         "P-384" => Some(48),
         "P-521" => Some(66),
         _ => None,
@@ -181,6 +226,7 @@ fn curve_for_oid(oid: &str) -> Option<&'static str> {
         OID_P256 => Some("P-256"),
         OID_P384 => Some("P-384"),
         OID_P521 => Some("P-521"),
+        OID_SECP256K1 => Some("secp256k1"),
         _ => None,
     }
 }
@@ -208,11 +254,12 @@ pub fn from_sec1_der(der: &[u8], curve_hint: Option<&'static str>) -> Result<Pub
         .parameters
         .and_then(|p| p.named_curve())
         .map(|oid| oid.to_string());
-    let crv = match curve_oid {
-        Some(oid) => curve_for_oid(&oid).ok_or(KeyError::Unsupported(format!("EC curve {oid}")))?,
-        None => curve_hint
-            .or_else(|| curve_for_scalar_len(key.private_key.len()))
-            .ok_or(KeyError::Malformed("SEC1"))?,
+    let crv = match (curve_oid, curve_hint) {
+        (Some(oid), _) => {
+            curve_for_oid(&oid).ok_or(KeyError::Unsupported(format!("EC curve {oid}")))?
+        }
+        (None, Some(hint)) => hint,
+        (None, None) => return guess_curve(key.private_key, key.public_key),
     };
     if let Some(public) = key
         .public_key
@@ -223,12 +270,56 @@ pub fn from_sec1_der(der: &[u8], curve_hint: Option<&'static str>) -> Result<Pub
     derive_ec_public(crv, key.private_key)
 }
 
-fn curve_for_scalar_len(len: usize) -> Option<&'static str> {
-    match len {
-        32 => Some("P-256"),
-        48 => Some("P-384"),
-        65 | 66 => Some("P-521"),
-        _ => None,
+/// A SEC1 key that names no curve: the curves its scalar length allows, tried in turn; with an
+/// embedded public point the curve whose base-point multiple is that point wins (P-256 and
+/// secp256k1 scalars have the same length), without one the first fitting curve is assumed.
+fn guess_curve(scalar: &[u8], point: Option<&[u8]>) -> Result<PublicKey, KeyError> {
+    let curves: &[&'static str] = match scalar.len() {
+        32 => &["P-256", "secp256k1"],
+        48 => &["P-384"],
+        65 | 66 => &["P-521"],
+        _ => return Err(KeyError::Malformed("SEC1")),
+    };
+    for crv in curves {
+        let Ok(derived) = derive_ec_public(crv, scalar) else {
+            continue;
+        };
+        match point {
+            None => return Ok(derived),
+            Some(point) if PublicKey::ec_from_point(crv, point).as_ref() == Some(&derived) => {
+                return Ok(derived);
+            }
+            Some(_) => {}
+        }
+    }
+    Err(KeyError::Unsupported(
+        "EC key on an unnamed curve".to_string(),
+    ))
+}
+
+/// The public key of an EC private scalar on a JOSE-named curve keysweep computes with
+/// (`P-256`, `P-384`, `P-521`, `secp256k1`).
+pub fn ec_from_scalar(crv: &str, scalar: &[u8]) -> Result<PublicKey, KeyError> {
+    let crv = match crv {
+        "P-256" => "P-256",
+        "P-384" => "P-384",
+        "P-521" => "P-521",
+        "secp256k1" => "secp256k1",
+        other => return Err(KeyError::Unsupported(format!("EC curve {other}"))),
+    };
+    derive_ec_public(crv, scalar)
+}
+
+/// The `KeyInfo` of a private key keysweep found but could not turn into a public half: its
+/// type (an algorithm name, or `OID …`) and curve, without size or thumbprint.
+pub fn opaque_key_info(key_type: &str, curve: Option<String>, encrypted: bool) -> KeyInfo {
+    KeyInfo {
+        key_type: key_type.to_string(),
+        bits: None,
+        curve,
+        encrypted,
+        thumbprint: None,
+        public_jwk: None,
     }
 }
 
@@ -239,6 +330,15 @@ fn derive_ec_public(crv: &'static str, scalar: &[u8]) -> Result<PublicKey, KeyEr
         "P-256" => {
             use p256::elliptic_curve::sec1::ToEncodedPoint;
             let secret = p256::SecretKey::from_slice(scalar).map_err(|_| bad())?;
+            secret
+                .public_key()
+                .to_encoded_point(false)
+                .as_bytes()
+                .to_vec()
+        }
+        "secp256k1" => {
+            use k256::elliptic_curve::sec1::ToEncodedPoint;
+            let secret = k256::SecretKey::from_slice(scalar).map_err(|_| bad())?;
             secret
                 .public_key()
                 .to_encoded_point(false)
@@ -278,34 +378,65 @@ pub fn ed25519_from_seed(seed: &[u8]) -> Result<PublicKey, KeyError> {
     })
 }
 
-/// PKCS#8 `PrivateKeyInfo` (v1 or v2) holding RSA, EC or Ed25519.
+/// X25519 public key from its 32-byte private scalar (RFC 7748: clamped, times the base point).
+pub fn x25519_from_scalar(scalar: &[u8]) -> Result<PublicKey, KeyError> {
+    let scalar: [u8; 32] = scalar
+        .try_into()
+        .map_err(|_| KeyError::Malformed("X25519 private key"))?;
+    let public = curve25519_dalek::MontgomeryPoint::mul_base_clamped(scalar);
+    Ok(PublicKey::Okp {
+        crv: "X25519",
+        x: public.to_bytes().to_vec(),
+    })
+}
+
+/// The public half of an RFC 8410 key (`CurvePrivateKey ::= OCTET STRING` inside the PKCS#8
+/// octet string): derived for Ed25519 and X25519; for X448 and Ed448 only read from a PKCS#8
+/// v2 `publicKey` (keysweep carries no Curve448 arithmetic).
+fn rfc8410_public(
+    crv: &'static str,
+    private_key: &[u8],
+    public_key: Option<&[u8]>,
+) -> Result<PublicKey, KeyError> {
+    if let Some(public) = public_key.and_then(|x| PublicKey::okp(crv, x.to_vec())) {
+        return Ok(public);
+    }
+    let inner = pkcs8::der::asn1::OctetStringRef::from_der(private_key)
+        .map_err(|_| KeyError::Malformed("RFC 8410 private key"))?;
+    match crv {
+        "Ed25519" => ed25519_from_seed(inner.as_bytes()),
+        "X25519" => x25519_from_scalar(inner.as_bytes()),
+        other => Err(KeyError::Unsupported(format!(
+            "{other} (public key not stored, and keysweep does not derive it)"
+        ))),
+    }
+}
+
+/// PKCS#8 `PrivateKeyInfo` (v1 or v2) holding RSA, EC (P-256/384/521, secp256k1), Ed25519,
+/// X25519, or X448/Ed448 with a stored public key.
 pub fn from_pkcs8_der(der: &[u8]) -> Result<PublicKey, KeyError> {
     let info = pkcs8::PrivateKeyInfo::from_der(der).map_err(|_| KeyError::Malformed("PKCS#8"))?;
     let algorithm = info.algorithm.oid.to_string();
     match algorithm.as_str() {
         OID_RSA | OID_RSA_PSS => from_pkcs1_der(info.private_key),
         OID_EC => {
-            let hint = info
-                .algorithm
-                .parameters_oid()
-                .ok()
-                .and_then(|oid| curve_for_oid(&oid.to_string()));
+            // A named curve keysweep does not compute with (brainpool, SM2) is unsupported: it
+            // must not fall back to a guess by scalar length.
+            let hint = match info.algorithm.parameters_oid() {
+                Ok(oid) => Some(
+                    curve_for_oid(&oid.to_string())
+                        .ok_or_else(|| KeyError::Unsupported(format!("EC curve {oid}")))?,
+                ),
+                Err(_) => None,
+            };
             from_sec1_der(info.private_key, hint)
         }
-        OID_ED25519 => {
-            // The private key is an OCTET STRING holding the 32-byte seed.
-            let seed = pkcs8::der::asn1::OctetStringRef::from_der(info.private_key)
-                .map_err(|_| KeyError::Malformed("Ed25519 PKCS#8"))?;
-            ed25519_from_seed(seed.as_bytes())
-        }
+        OID_ED25519 => rfc8410_public("Ed25519", info.private_key, info.public_key),
+        OID_X25519 => rfc8410_public("X25519", info.private_key, info.public_key),
+        OID_X448 => rfc8410_public("X448", info.private_key, info.public_key),
+        OID_ED448 => rfc8410_public("Ed448", info.private_key, info.public_key),
         other => Err(KeyError::Unsupported(other.to_string())),
     }
-}
-
-/// The algorithm OID of a PKCS#8 `PrivateKeyInfo`, whatever the algorithm.
-pub fn pkcs8_algorithm(der: &[u8]) -> Option<String> {
-    let info = pkcs8::PrivateKeyInfo::from_der(der).ok()?;
-    Some(info.algorithm.oid.to_string())
 }
 
 /// Try every DER private-key structure keysweep knows.

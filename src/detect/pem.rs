@@ -72,17 +72,18 @@ impl ParsedKey {
     fn opaque(kind: &'static str, key_type: &str, format: &str, encrypted: bool) -> ParsedKey {
         ParsedKey {
             kind,
-            key: KeyInfo {
-                key_type: key_type.to_string(),
-                bits: None,
-                curve: None,
-                encrypted,
-                thumbprint: None,
-                public_jwk: None,
-            },
+            key: keys::opaque_key_info(key_type, None, encrypted),
             format: format.to_string(),
             public: None,
         }
+    }
+
+    /// A key keysweep could describe but not turn into a public half.
+    fn described(described: keys::oids::Described, encrypted: bool) -> ParsedKey {
+        let format = format!("pem-{}", described.structure);
+        let mut parsed = ParsedKey::opaque(described.kind, &described.key_type, &format, encrypted);
+        parsed.key.curve = described.curve;
+        parsed
     }
 
     /// Grouping identity: the thumbprint, or a hash of the key material when there is none.
@@ -111,8 +112,13 @@ fn parse_labelled(label: &str, der: &[u8], encrypted_legacy: bool) -> Option<Par
         )),
         "DSA PRIVATE KEY" => looks_like_der(der)
             .then(|| ParsedKey::opaque(kind::DSA, "DSA", "pem-dsa", encrypted_legacy)),
-        "ENCRYPTED PRIVATE KEY" => looks_like_der(der)
-            .then(|| ParsedKey::opaque(kind::ENCRYPTED, "unknown", "pem-pkcs8-encrypted", true)),
+        "ENCRYPTED PRIVATE KEY" => looks_like_der(der).then(|| {
+            // The algorithm inside is encrypted; what is in clear is how it is protected.
+            let scheme = keys::oids::encrypted_pkcs8_scheme(der);
+            let key_type =
+                scheme.map_or_else(|| "unknown".to_string(), |s| format!("unknown, {s}"));
+            ParsedKey::opaque(kind::ENCRYPTED, &key_type, "pem-pkcs8-encrypted", true)
+        }),
         "PGP PRIVATE KEY BLOCK" => {
             is_pgp_secret_key(der).then(|| ParsedKey::opaque(kind::PGP, "PGP", "pgp-armor", false))
         }
@@ -123,11 +129,11 @@ fn parse_labelled(label: &str, der: &[u8], encrypted_legacy: bool) -> Option<Par
                 &pem_format(structure),
                 false,
             )),
-            Err(_) if keys::pkcs8_algorithm(der).as_deref() == Some(keys::OID_DSA) => {
-                Some(ParsedKey::opaque(kind::DSA, "DSA", "pem-pkcs8", false))
-            }
-            Err(_) => (der.len() >= 128 && looks_like_der(der))
-                .then(|| ParsedKey::opaque(kind::OTHER, "unknown", "pem", encrypted_legacy)),
+            Err(_) => match keys::oids::describe_der(der) {
+                Some(described) => Some(ParsedKey::described(described, encrypted_legacy)),
+                None => (der.len() >= 128 && looks_like_der(der))
+                    .then(|| ParsedKey::opaque(kind::OTHER, "unknown", "pem", encrypted_legacy)),
+            },
         },
     }
 }
@@ -145,9 +151,28 @@ fn parse_openssh(data: &[u8]) -> Option<ParsedKey> {
         return None;
     }
     let public_blob = reader.string()?;
-    let ssh_public = ssh_key::PublicKey::from_bytes(public_blob).ok()?;
-    let public = keys::from_ssh_key_data(ssh_public.key_data()).ok()?;
-    Some(ParsedKey::from_public(public, "openssh", cipher != b"none"))
+    let encrypted = cipher != b"none";
+    let public = ssh_key::PublicKey::from_bytes(public_blob)
+        .ok()
+        .and_then(|key| keys::from_ssh_key_data(key.key_data()).ok());
+    match public {
+        Some(public) => Some(ParsedKey::from_public(public, "openssh", encrypted)),
+        None => {
+            // A key type keysweep does not compute with (ssh-dss, security keys, a new
+            // algorithm): reported under the name its public blob starts with.
+            let algorithm = SshReader(public_blob).string()?;
+            let algorithm = std::str::from_utf8(algorithm).ok()?;
+            if algorithm.is_empty() || algorithm.len() > 64 || !algorithm.is_ascii() {
+                return None;
+            }
+            let (kind, key_type) = if algorithm == "ssh-dss" {
+                (kind::DSA, "DSA")
+            } else {
+                (kind::OTHER, algorithm)
+            };
+            Some(ParsedKey::opaque(kind, key_type, "openssh", encrypted))
+        }
+    }
 }
 
 /// Reads SSH wire-format fields (RFC 4251 §5).

@@ -12,6 +12,7 @@ pub mod weak;
 
 pub mod secrets;
 mod sight;
+pub mod tokens;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -92,10 +93,12 @@ impl Verifier {
     }
 
     /// What can be said about a finding the moment it is first seen: a private key's match
-    /// against the key sets (or a published example key); a secret against the tokens seen so
-    /// far; a token against the secrets seen so far and the weak-secret list.
+    /// against the key sets (or a published example key); an RS/PS/ES/EdDSA token's signature
+    /// against the key sets; a secret against the tokens seen so far; a token against the
+    /// secrets seen so far and the weak-secret list.
     pub fn at_sight(&self, finding: &mut Finding) {
         keymatch::apply(std::slice::from_mut(finding), &self.sources);
+        tokens::apply(std::slice::from_mut(finding), &self.sources);
         if !finding.verification.status.is_proven() {
             self.sight.check(finding);
         }
@@ -107,6 +110,7 @@ impl Verifier {
     /// findings.
     pub fn finish(&self, findings: &mut Vec<Finding>) {
         keymatch::apply(findings, &self.sources);
+        tokens::apply(findings, &self.sources);
         secrets::verify(findings, &self.given);
         exposure(findings);
     }

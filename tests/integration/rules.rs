@@ -43,6 +43,7 @@ fn every_kind_a_detector_produces_is_described() {
         "private-key/rsa",
         "private-key/ec",
         "private-key/ed25519",
+        "private-key/okp",
         "private-key/dsa",
         "private-key/pgp",
         "private-key/encrypted",

@@ -56,13 +56,14 @@ fn is_private(jwk: &Value) -> bool {
     jwk.get("d").is_some() || jwk.get("k").is_some()
 }
 
-fn rule_for(kty: &str) -> &'static str {
-    match kty {
-        "RSA" => "private-key/rsa",
-        "EC" => "private-key/ec",
-        "OKP" => "private-key/ed25519",
-        "oct" => "secret/hmac",
-        k => panic!("kty {k}"),
+fn rule_for(kty: &str, crv: Option<&str>) -> &'static str {
+    match (kty, crv) {
+        ("RSA", _) => "private-key/rsa",
+        ("EC", _) => "private-key/ec",
+        ("OKP", Some("Ed25519")) => "private-key/ed25519",
+        ("OKP", _) => "private-key/okp",
+        ("oct", _) => "secret/hmac",
+        (k, _) => panic!("kty {k}"),
     }
 }
 
@@ -114,7 +115,12 @@ fn rfc_vectors_private_jwks_found_public_not() {
         );
         let f = here[0];
         assert_finding_shape(f);
-        assert_eq!(f["rule"], rule_for(kty), "{name}\n{}", s.summary());
+        assert_eq!(
+            f["rule"],
+            rule_for(kty, v["crv"].as_str()),
+            "{name}\n{}",
+            s.summary()
+        );
         // The location in this file is the JWK's opening brace on line 1.
         let l = f["locations"]
             .as_array()
@@ -149,13 +155,14 @@ fn rfc_vectors_private_jwks_found_public_not() {
             ("EC", Some("P-256")) => ("EC", json!(256), json!("P-256")),
             ("EC", Some("P-521")) => ("EC", json!(521), json!("P-521")),
             ("OKP", Some("Ed25519")) => ("Ed25519", json!(256), Value::Null),
+            ("OKP", Some("X25519")) => ("X25519", json!(256), Value::Null),
             other => panic!("unexpected {other:?}"),
         };
         assert_eq!(f["key"]["type"], ty, "{name}: key.type");
         assert_eq!(f["key"]["bits"], bits, "{name}: key.bits");
         assert_eq!(f["key"]["curve"], curve, "{name}: key.curve");
     }
-    assert_eq!(private_files, 11, "private JWK files in the vectors");
+    assert_eq!(private_files, 12, "private JWK files in the vectors");
 
     // Each key once: RFC 7638 §3.1 / RFC 8037 A.3 thumbprints.
     for (_, tp) in README_THUMBPRINTS {
@@ -206,6 +213,7 @@ fn rfc_vectors_private_jwks_found_public_not() {
                 "private-key/rsa"
                     | "private-key/ec"
                     | "private-key/ed25519"
+                    | "private-key/okp"
                     | "secret/hmac"
                     | "jwt/token"
             ),

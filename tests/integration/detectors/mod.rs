@@ -4,6 +4,8 @@
 
 mod embedded;
 mod jose;
+mod jwt_shapes;
+mod keys_other;
 mod pem;
 
 use serde_json::Value;

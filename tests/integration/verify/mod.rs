@@ -3,6 +3,7 @@
 
 mod faults;
 mod secrets;
+mod tokens;
 
 use std::time::Duration;
 
