@@ -213,6 +213,10 @@ struct Stop;
 
 type Flow = Result<(), Stop>;
 
+/// After one member: whether the enclosing stream can still be read. `false` after a read error
+/// there: a tar or gzip stream is broken from that point on (a zip's next member is not).
+type Intact = Result<bool, Stop>;
+
 /// Where an archive's bytes come from: zip needs them all, tar and gzip are streamed.
 enum Source<'a> {
     Bytes(&'a [u8]),
@@ -233,9 +237,18 @@ struct Walker<'a> {
 impl<'a> Walker<'a> {
     /// Read one archive. `at` is its member path ("" for the top-level archive), `name` its
     /// file name (for a gzip's member name), `depth` its nesting level (1 at the top).
-    fn archive(&mut self, at: &str, name: &str, kind: ArchiveKind, source: Source<'_>, depth: u32) -> Flow {
+    /// Corruption inside a nested tar or gzip leaves the enclosing stream counted as intact:
+    /// where the damage lies is unknown, and the enclosing archive says so at its next entry.
+    fn archive(
+        &mut self,
+        at: &str,
+        name: &str,
+        kind: ArchiveKind,
+        source: Source<'_>,
+        depth: u32,
+    ) -> Intact {
         if depth > self.limits.max_depth {
-            return self.limit_skip(at, Limit::Depth);
+            return self.limit_skip(at, Limit::Depth).map(|()| true);
         }
         self.stats.archives += 1;
         match (kind, source) {
@@ -245,7 +258,7 @@ impl<'a> Walker<'a> {
                 match self.read_capped(reader, &mut bytes) {
                     Ok(true) => self.zip(at, &bytes, depth),
                     Ok(false) => self.limit_skip(at, Limit::MemberBytes),
-                    Err(error) => self.read_failed(at, &error),
+                    Err(error) => return self.read_failed(at, &error),
                 }
             }
             (ArchiveKind::Tar, Source::Bytes(mut bytes)) => self.tar(at, &mut bytes, depth),
@@ -253,6 +266,7 @@ impl<'a> Walker<'a> {
             (ArchiveKind::Gzip, Source::Bytes(mut bytes)) => self.gzip(at, name, &mut bytes, depth),
             (ArchiveKind::Gzip, Source::Stream(reader)) => self.gzip(at, name, reader, depth),
         }
+        .map(|()| true)
     }
 
     /// Count one entry of any kind; past `max_members`, list the limit and stop.
@@ -266,7 +280,14 @@ impl<'a> Walker<'a> {
 
     /// One file member of the archive at `at`: a nested archive is opened (depth + 1), anything
     /// else is pushed into the sink. `declared` is the size its header gives, if any.
-    fn member(&mut self, at: &str, name: &str, declared: Option<u64>, reader: &mut dyn Read, depth: u32) -> Flow {
+    fn member(
+        &mut self,
+        at: &str,
+        name: &str,
+        declared: Option<u64>,
+        reader: &mut dyn Read,
+        depth: u32,
+    ) -> Intact {
         let path = join(at, name);
         let mut head = Vec::with_capacity(HEAD_LEN);
         if let Err(error) = reader.take(HEAD_LEN as u64).read_to_end(&mut head) {
@@ -274,19 +295,29 @@ impl<'a> Walker<'a> {
         }
         let too_big = declared.is_some_and(|size| size > self.limits.max_member_bytes);
         match archive_kind(name, &head) {
-            None if too_big => self.limit_skip(&path, Limit::MemberBytes),
+            None if too_big => self.limit_skip(&path, Limit::MemberBytes).map(|()| true),
             None => self.leaf(&path, &head, reader),
-            Some(_) if depth >= self.limits.max_depth => self.limit_skip(&path, Limit::Depth),
-            Some(ArchiveKind::Zip) if too_big => self.limit_skip(&path, Limit::MemberBytes),
+            Some(_) if depth >= self.limits.max_depth => {
+                self.limit_skip(&path, Limit::Depth).map(|()| true)
+            }
+            Some(ArchiveKind::Zip) if too_big => {
+                self.limit_skip(&path, Limit::MemberBytes).map(|()| true)
+            }
             Some(kind) => {
                 let mut stream = io::Cursor::new(head).chain(reader);
-                self.archive(&path, file_name(name), kind, Source::Stream(&mut stream), depth + 1)
+                self.archive(
+                    &path,
+                    file_name(name),
+                    kind,
+                    Source::Stream(&mut stream),
+                    depth + 1,
+                )
             }
         }
     }
 
     /// Read a leaf member (its first bytes already in `head`) and push it into the sink.
-    fn leaf(&mut self, path: &str, head: &[u8], reader: &mut dyn Read) -> Flow {
+    fn leaf(&mut self, path: &str, head: &[u8], reader: &mut dyn Read) -> Intact {
         let mut buffer = std::mem::take(&mut self.leaf);
         buffer.clear();
         buffer.extend_from_slice(head);
@@ -302,9 +333,9 @@ impl<'a> Walker<'a> {
                     lines: None,
                 });
                 self.stats.blobs += 1;
-                Ok(())
+                Ok(true)
             }
-            Ok(false) => self.limit_skip(path, Limit::MemberBytes),
+            Ok(false) => self.limit_skip(path, Limit::MemberBytes).map(|()| true),
             Err(error) => self.read_failed(path, &error),
         };
         self.leaf = buffer;
@@ -321,13 +352,13 @@ impl<'a> Walker<'a> {
     }
 
     /// A read failed at `path`: the budget ran out (list the limit and stop), or the data is
-    /// corrupt or truncated (list it and go on with the enclosing archive).
-    fn read_failed(&mut self, path: &str, error: &io::Error) -> Flow {
+    /// corrupt or truncated (list it; the stream it came from is no longer intact).
+    fn read_failed(&mut self, path: &str, error: &io::Error) -> Intact {
         if let Some(limit) = self.budget.hit() {
-            return self.stop(path, limit);
+            return self.stop(path, limit).map(|()| false);
         }
         self.skip(path, format!("unreadable: {error}"));
-        Ok(())
+        Ok(false)
     }
 
     /// A limit that only concerns `path` (depth, member size): listed, reading goes on.

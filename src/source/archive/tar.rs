@@ -19,20 +19,23 @@ impl Walker<'_> {
         let mut archive = ::tar::Archive::new(reader);
         let entries = match archive.entries() {
             Ok(entries) => entries.raw(true),
-            Err(error) => return self.read_failed(at, &error),
+            Err(error) => return self.read_failed(at, &error).map(drop),
         };
         // The name a GNU long-name entry or a pax `path` record gives the next entry.
         let mut long_name: Option<Vec<u8>> = None;
         for entry in entries {
             let mut entry = match entry {
                 Ok(entry) => entry,
-                Err(error) => return self.read_failed(at, &error),
+                Err(error) => return self.read_failed(at, &error).map(drop),
             };
             let kind = entry.header().entry_type();
             if kind.is_gnu_longname() || kind.is_pax_local_extensions() {
                 let mut data = Vec::new();
-                match (&mut entry).take(MAX_EXTENSION_BYTES + 1).read_to_end(&mut data) {
-                    Err(error) => return self.read_failed(at, &error),
+                match (&mut entry)
+                    .take(MAX_EXTENSION_BYTES + 1)
+                    .read_to_end(&mut data)
+                {
+                    Err(error) => return self.read_failed(at, &error).map(drop),
                     Ok(_) if data.len() as u64 > MAX_EXTENSION_BYTES => {
                         self.skip(
                             at,
@@ -57,7 +60,9 @@ impl Walker<'_> {
                 continue;
             }
             let declared = entry.header().entry_size().ok();
-            self.member(at, &name, declared, &mut entry, depth)?;
+            if !self.member(at, &name, declared, &mut entry, depth)? {
+                return Ok(());
+            }
         }
         Ok(())
     }
@@ -68,7 +73,7 @@ impl Walker<'_> {
         let mut stream = self.metered(MultiGzDecoder::new(reader));
         let mut head = Vec::with_capacity(HEAD_LEN);
         if let Err(error) = (&mut stream).take(HEAD_LEN as u64).read_to_end(&mut head) {
-            return self.read_failed(at, &error);
+            return self.read_failed(at, &error).map(drop);
         }
         let holds_tar = is_tar(&head) || names_tar(name);
         let mut content = Cursor::new(head).chain(stream);
@@ -78,6 +83,7 @@ impl Walker<'_> {
         let member = gzip_member_name(name);
         self.count_member(at, &member)?;
         self.member(at, &member, None, &mut content, depth)
+            .map(drop)
     }
 }
 

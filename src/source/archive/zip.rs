@@ -43,6 +43,7 @@ impl Walker<'_> {
                 }
             };
             let mut content = self.metered(file);
+            // A zip's members are independent: a damaged one does not end the others.
             self.member(at, &name, Some(declared), &mut content, depth)?;
         }
         Ok(())

@@ -20,7 +20,9 @@ fn zeros_zip(members: usize, each: usize) -> Vec<u8> {
     let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
     for index in 0..members {
         let options = deflated().large_file(each >= u32::MAX as usize);
-        writer.start_file(format!("zeros-{index}"), options).unwrap();
+        writer
+            .start_file(format!("zeros-{index}"), options)
+            .unwrap();
         write_zeros(&mut writer, each);
     }
     writer.finish().unwrap().into_inner()
@@ -28,7 +30,9 @@ fn zeros_zip(members: usize, each: usize) -> Vec<u8> {
 
 fn reasons(sink: &Recorder) -> Vec<(&str, &str)> {
     let skips = sink.skips.iter();
-    skips.map(|s| (s.path.as_str(), s.reason.as_str())).collect()
+    skips
+        .map(|s| (s.path.as_str(), s.reason.as_str()))
+        .collect()
 }
 
 #[test]
@@ -38,7 +42,11 @@ fn zip_bomb_stops_at_the_ratio_limit() {
     assert!(zip.len() < MIB, "{}", zip.len());
     let ((sink, stats), peak) = peak_heap(|| run("bomb.zip", &zip, &Limits::default()));
     let cap = zip.len() as u64 * 100;
-    eprintln!("zip bomb: {} bytes, expanded {}, peak heap {peak}", zip.len(), stats.expanded_bytes);
+    eprintln!(
+        "zip bomb: {} bytes, expanded {}, peak heap {peak}",
+        zip.len(),
+        stats.expanded_bytes
+    );
     assert!(sink.blobs.is_empty());
     assert_eq!(stats.stopped_by, Some(Limit::Ratio));
     assert_eq!(reasons(&sink).len(), 1);
@@ -70,7 +78,11 @@ fn gzip_bomb_stops_at_the_ratio_limit() {
     write_zeros(&mut encoder, 200 * MIB);
     let gz = encoder.finish().unwrap();
     let ((sink, stats), peak) = peak_heap(|| run("dump.sql.gz", &gz, &Limits::default()));
-    eprintln!("gzip bomb: {} bytes, expanded {}, peak heap {peak}", gz.len(), stats.expanded_bytes);
+    eprintln!(
+        "gzip bomb: {} bytes, expanded {}, peak heap {peak}",
+        gz.len(),
+        stats.expanded_bytes
+    );
     assert!(sink.blobs.is_empty());
     assert_eq!(stats.stopped_by, Some(Limit::Ratio));
     assert_eq!(reasons(&sink).len(), 1);

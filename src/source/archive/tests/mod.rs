@@ -37,7 +37,10 @@ impl BlobSink for Recorder {
 impl Recorder {
     /// The member paths pushed, in order.
     fn members(&self) -> Vec<&str> {
-        self.blobs.iter().map(|(_, member, _)| member.as_str()).collect()
+        self.blobs
+            .iter()
+            .map(|(_, member, _)| member.as_str())
+            .collect()
     }
 
     /// The bytes of member `member`.
