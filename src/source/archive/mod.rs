@@ -15,8 +15,10 @@
 //!
 //! Memory: one leaf member at a time, plus every nested zip on the current path (zip needs random
 //! access, so a nested zip is held as bytes, each at most `max_member_bytes`); tar and gzip
-//! members are streamed. The zip central directory is parsed whole, so its metadata is
-//! proportional to the (already bounded) size of the zip.
+//! members are streamed. The zip central directory is parsed whole (the `zip` crate cannot stop
+//! early): its metadata, a few hundred bytes per entry, is bounded by the zip's size because the
+//! crate checks that the claimed entry count fits the file (46 bytes per entry at least), so the
+//! caller should bound the size of the top-level archives it hands over.
 
 mod budget;
 mod tar;
@@ -78,10 +80,15 @@ impl Default for Limits {
 /// Which limit ended (or trimmed) the reading of an archive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Limit {
+    /// `max_depth`: one nested archive not opened; reading goes on.
     Depth,
+    /// `max_total_bytes`: the rest of the top-level archive is not read.
     TotalBytes,
+    /// `max_ratio`: the rest of the top-level archive is not read.
     Ratio,
+    /// `max_members`: the rest of the top-level archive is not read.
     Members,
+    /// `max_member_bytes`: one member not read; reading goes on.
     MemberBytes,
 }
 
