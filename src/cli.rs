@@ -22,6 +22,9 @@ pub enum Command {
     Git(GitArgs),
     /// Scan what will be committed: the blobs in the index (honours GIT_INDEX_FILE).
     Staged(StagedArgs),
+    /// Forensic sweep of a home directory or a mounted image: no ignore rules, hidden files,
+    /// archives read in memory, and the full history of every git repository met.
+    Sweep(SweepArgs),
     /// Published key sets.
     Jwks {
         #[command(subcommand)]
@@ -117,6 +120,47 @@ pub struct GitArgs {
     /// Skip blobs larger than this many bytes (suffixes K, M, G allowed) [default: 64M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+
+    #[command(flatten)]
+    pub rule_files: RuleFileArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SweepArgs {
+    /// Directories to sweep (default: the home directory). Nothing inside them is written.
+    #[arg(value_name = "ROOT")]
+    pub roots: Vec<PathBuf>,
+
+    /// Descend into other filesystems mounted below a root (default: stay on each root's).
+    #[arg(long)]
+    pub cross_filesystems: bool,
+
+    /// Do not open archives (zip family, tar, tar.gz, gz).
+    #[arg(long)]
+    pub no_archives: bool,
+
+    /// Do not scan the history of the git repositories met (their work trees are still swept).
+    #[arg(long)]
+    pub no_history: bool,
+
+    /// Open archives inside archives down to this depth [default: 4].
+    #[arg(long, value_name = "N")]
+    pub archive_depth: Option<u32>,
+
+    /// Skip files (and archive members) larger than this many bytes (suffixes K, M, G allowed)
+    /// [default: 64M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+
+    /// No progress display on stderr (it is shown only when stderr is a terminal).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 
     #[command(flatten)]
     pub output: OutputArgs,

@@ -32,6 +32,8 @@ pub struct Collector<'r> {
     suppression: &'r Suppression,
     /// Keep the names of binary inputs (`--verbose`).
     list_binary: bool,
+    /// Counts findings as they are first seen (a progress display).
+    found: Option<&'r std::sync::atomic::AtomicU64>,
     state: Mutex<State>,
 }
 
@@ -62,6 +64,7 @@ impl<'r> Collector<'r> {
             verifier,
             suppression,
             list_binary,
+            found: None,
             state: Mutex::new(State {
                 binary: Vec::new(),
                 index: HashMap::new(),
@@ -73,6 +76,18 @@ impl<'r> Collector<'r> {
                 write_error: None,
             }),
         }
+    }
+
+    /// Count each new finding into `found` (for a progress display).
+    pub fn counting_into(mut self, found: &'r std::sync::atomic::AtomicU64) -> Self {
+        self.found = Some(found);
+        self
+    }
+
+    /// Change the findings collected so far in place (a sweep fills in authors and dates of
+    /// one repository's history locations before it moves to the next).
+    pub fn update_findings(&self, update: impl FnOnce(&mut [Finding])) {
+        update(&mut self.lock().findings);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -111,6 +126,9 @@ impl<'r> Collector<'r> {
                     state.findings.push(finding);
                     state.streamed.push(false);
                     state.index.insert(key, index);
+                    if let Some(found) = self.found {
+                        found.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                     index
                 }
             };

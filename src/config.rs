@@ -19,6 +19,7 @@ use crate::verify;
 mod jobs;
 mod settings;
 
+pub use jobs::DEFAULT_ARCHIVE_DEPTH;
 pub use jobs::{HookJob, HookMode, InstallJob};
 pub use settings::SETTINGS_FILE_NAME;
 use settings::{FileSettings, FileVerify, Settings};
@@ -61,6 +62,8 @@ pub enum Job {
     Git(GitJob),
     /// `keysweep staged`: the index.
     Staged(StagedJob),
+    /// `keysweep sweep`: a forensic sweep.
+    Sweep(SweepJob),
     /// `keysweep jwks audit`.
     JwksAudit(AuditJob),
     /// `keysweep rules list|check`.
@@ -151,6 +154,29 @@ pub struct GitJob {
     pub tuning: GitTuning,
 }
 
+/// What a forensic sweep covers, and who runs it where (for the evidence record).
+#[derive(Clone, Debug)]
+pub struct SweepJob {
+    /// Directories to sweep (absolute).
+    pub roots: Vec<PathBuf>,
+    /// Threads and size limit for the walk (ignore rules never apply).
+    pub fs: FsOptions,
+    pub cross_filesystems: bool,
+    /// Scan the history of every git repository met.
+    pub history: bool,
+    /// Open archives, down to this depth (`None`: archives are not opened).
+    pub archive_depth: Option<u32>,
+    /// Cache sizes for the git reader.
+    pub tuning: GitTuning,
+    /// Show progress on stderr (a terminal, and no `--quiet`).
+    pub progress: bool,
+    pub host: String,
+    pub user: String,
+    /// A pause before each file (`KEYSWEEP_TEST_FILE_DELAY_MS`, for tests that interrupt a
+    /// sweep partway).
+    pub file_delay: Option<Duration>,
+}
+
 /// Which index to read.
 #[derive(Clone, Debug)]
 pub struct StagedJob {
@@ -203,11 +229,16 @@ struct Environment {
     config_home: Option<PathBuf>,
     /// `$HOME`.
     home: Option<PathBuf>,
+    stderr_is_terminal: bool,
+    /// `$USER`, else `$LOGNAME`, else the numeric user id.
+    user: String,
+    host: String,
+    file_delay: Option<Duration>,
 }
 
 impl Environment {
     fn read() -> anyhow::Result<Environment> {
-        let megabytes = |name: &str| {
+        let number = |name: &str| {
             std::env::var(name)
                 .ok()
                 .and_then(|value| value.trim().parse::<usize>().ok())
@@ -234,11 +265,16 @@ impl Environment {
             stdout_is_terminal: std::io::stdout().is_terminal(),
             timing: std::env::var_os("KEYSWEEP_TIMING").is_some(),
             index_file,
-            object_cache_mb: megabytes("KEYSWEEP_OBJECT_CACHE_MB"),
-            pack_cache_mb: megabytes("KEYSWEEP_PACK_CACHE_MB"),
+            object_cache_mb: number("KEYSWEEP_OBJECT_CACHE_MB"),
+            pack_cache_mb: number("KEYSWEEP_PACK_CACHE_MB"),
             pre_commit_range,
             config_home,
             home,
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+            user: user_name(),
+            host: host_name(),
+            file_delay: number("KEYSWEEP_TEST_FILE_DELAY_MS")
+                .map(|ms| Duration::from_millis(ms as u64)),
         })
     }
 
@@ -249,6 +285,36 @@ impl Environment {
             timing: self.timing,
         }
     }
+}
+
+/// The user running keysweep, for a sweep's evidence record.
+fn user_name() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| {
+            #[cfg(unix)]
+            // SAFETY: getuid has no preconditions and cannot fail.
+            let uid = unsafe { libc::getuid() };
+            #[cfg(not(unix))]
+            let uid = "unknown";
+            format!("uid {uid}")
+        })
+}
+
+/// This machine's host name, for a sweep's evidence record.
+fn host_name() -> String {
+    #[cfg(unix)]
+    {
+        let mut buffer = [0u8; 256];
+        // SAFETY: the buffer is valid for its length; gethostname writes at most that much.
+        let status = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
+        if status == 0 {
+            let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+            return String::from_utf8_lossy(&buffer[..end]).into_owned();
+        }
+    }
+    "unknown".to_string()
 }
 
 /// The default blob size limit for commands without `--max-file-size`.
@@ -350,6 +416,14 @@ fn common(command: &Command) -> Common<'_> {
             threads: args.output.threads,
             max_file_size: args.max_file_size,
             discover_from: Some(args.repo.clone()),
+            ..base(&args.rule_files)
+        },
+        Command::Sweep(args) => Common {
+            output: Some(&args.output),
+            verify: Some(&args.verify),
+            threads: args.output.threads,
+            max_file_size: args.max_file_size,
+            // A swept tree's settings files are not trusted: only `--config` is read.
             ..base(&args.rule_files)
         },
         Command::Staged(args) => Common {

@@ -26,7 +26,7 @@ pub fn git(config: &Config, job: &GitJob) -> anyhow::Result<Outcome> {
     let collector = run.collector(Reports::open(&config.outputs)?);
     let mut findings = {
         let pipeline = Pipeline::new(&run.rules, &collector, config.max_file_size);
-        scan_repository(job, &selection, config, &pipeline, &timing)?
+        scan_repository(job, &selection, "", config, &pipeline, &timing)?
     };
     let mut collected = collector.finish()?;
     findings.annotate(&mut collected.findings, config.threads, &job.tuning);
@@ -39,14 +39,18 @@ pub fn git(config: &Config, job: &GitJob) -> anyhow::Result<Outcome> {
 pub struct HistoryFindings {
     repo: gix::Repository,
     history: History,
+    /// What the repository's paths were prefixed with (see [`scan_repository`]).
+    prefix: String,
 }
 
 /// Scan one repository's history into the pipeline's workers: the history pass (commits,
 /// trees, which commit introduced each blob), then every wanted blob once. Notes about the
-/// repository (shallow, submodules, unreadable objects) go to the collector.
+/// repository (shallow, submodules, unreadable objects) go to the collector. `prefix` (empty,
+/// or ending in `/`) goes before every path, to tell repositories apart in a sweep.
 pub fn scan_repository(
     job: &GitJob,
     selection: &Selection,
+    prefix: &str,
     config: &Config,
     pipeline: &Pipeline<'_>,
     timing: &Timing,
@@ -84,27 +88,41 @@ pub fn scan_repository(
         &job.tuning,
         || HistoryBlobs {
             history: &history,
+            prefix,
             worker: pipeline.worker(),
         },
     )?;
     timing.say("blobs read");
     let collector: &Collector<'_> = pipeline.collector;
     for note in &history.notes {
-        collector.skip(note.clone(), false);
+        let mut note = note.clone();
+        note.path.insert_str(0, prefix);
+        collector.skip(note, false);
     }
     for skipped in read.skipped {
-        collector.skip(name_blob(skipped, &history), true);
+        let mut skipped = name_blob(skipped, &history);
+        skipped.path.insert_str(0, prefix);
+        collector.skip(skipped, true);
     }
-    Ok(HistoryFindings { repo, history })
+    Ok(HistoryFindings {
+        repo,
+        history,
+        prefix: prefix.to_string(),
+    })
 }
 
 impl HistoryFindings {
     /// Fill in how many commits carry each blob with a finding at its path, and the author and
     /// date of each introducing commit (read only for commits that carry findings).
+    /// Only this repository's history locations are touched.
     pub fn annotate(&mut self, findings: &mut [Finding], threads: usize, tuning: &git::GitTuning) {
+        let prefix = self.prefix.clone();
+        let ours =
+            |l: &crate::finding::Location| l.source == "git" && l.path.starts_with(prefix.as_str());
         let mut targets: Vec<(gix::ObjectId, gix::bstr::BString)> = findings
             .iter()
             .flat_map(|f| &f.locations)
+            .filter(|l| ours(l))
             .filter_map(|l| l.blob.as_deref())
             .filter_map(|hex| gix::ObjectId::from_hex(hex.as_bytes()).ok())
             .filter_map(|id| {
@@ -124,6 +142,9 @@ impl HistoryFindings {
             .collect();
         let mut displays: HashMap<String, git::CommitDisplay> = HashMap::new();
         for location in findings.iter_mut().flat_map(|f| f.locations.iter_mut()) {
+            if !ours(location) {
+                continue;
+            }
             if let Some(count) = location.blob.as_ref().and_then(|b| counts.get(b)) {
                 location.commits = Some(*count);
             }
@@ -163,6 +184,7 @@ fn name_blob(mut skipped: Skipped, history: &History) -> Skipped {
 /// [`Blob`]: crate::source::Blob
 struct HistoryBlobs<'h, W> {
     history: &'h History,
+    prefix: &'h str,
     worker: W,
 }
 
@@ -170,11 +192,11 @@ impl<W: crate::source::BlobSink> git::BlobHandler for HistoryBlobs<'_, W> {
     fn blob(&mut self, id: &gix::oid, data: &[u8]) {
         let origin = match self.history.blobs.get(id) {
             Some(intro) => crate::source::Origin::History {
-                path: git::display_path(intro.path.as_ref()),
+                path: format!("{}{}", self.prefix, git::display_path(intro.path.as_ref())),
                 commit: Some(self.history.commit(intro).id),
             },
             None => crate::source::Origin::History {
-                path: format!("unreachable/{}", git::hex(id)),
+                path: format!("{}unreachable/{}", self.prefix, git::hex(id)),
                 commit: None,
             },
         };
@@ -193,7 +215,7 @@ pub struct Timing {
 }
 
 impl Timing {
-    fn new(enabled: bool) -> Timing {
+    pub fn new(enabled: bool) -> Timing {
         if enabled {
             sample_memory();
         }

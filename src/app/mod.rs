@@ -10,9 +10,11 @@ mod files;
 pub mod history;
 mod hook;
 pub mod pipeline;
+mod progress;
 mod rules;
 pub mod selfcheck;
 mod staged;
+mod sweep;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -22,7 +24,7 @@ use anyhow::Context as _;
 use crate::collect::{Collected, Collector};
 use crate::config::{Config, FailOn, Job};
 use crate::finding::{Finding, Skipped, Stats};
-use crate::report::{Format, Reports, ScanReport, escape_control};
+use crate::report::{Format, Reports, RunInfo, ScanReport, escape_control};
 use crate::rules::RuleSet;
 use crate::suppress::{self, Suppression};
 use crate::verify::Verifier;
@@ -53,6 +55,7 @@ pub fn run(config: &Config) -> anyhow::Result<Outcome> {
         Job::Baseline { walk, output } => files::baseline(config, walk, output),
         Job::Git(job) => history::git(config, job),
         Job::Staged(job) => staged::staged(config, job),
+        Job::Sweep(job) => sweep::sweep(config, job),
         Job::JwksAudit(job) => {
             crate::verify::audit::run(&job.source, &job.pins, &config.outputs, &config.verify)
                 .map(Outcome::from_found)
@@ -127,6 +130,17 @@ impl Run {
     /// The common end of every scanning job: verify, order, suppress, count, warn, finish the
     /// reports. Returns whether any finding is left.
     pub fn conclude(&self, collected: Collected, mode: &'static str) -> anyhow::Result<Outcome> {
+        self.conclude_run(collected, mode, None)
+    }
+
+    /// [`Run::conclude`] with the evidence record of a sweep; an interrupted sweep fails (exit
+    /// 2) once its reports are complete.
+    pub fn conclude_run(
+        &self,
+        collected: Collected,
+        mode: &'static str,
+        run: Option<RunInfo>,
+    ) -> anyhow::Result<Outcome> {
         let Collected {
             mut findings,
             skipped,
@@ -153,8 +167,15 @@ impl Run {
             stats,
             rules: &self.rules,
             mode,
+            run,
         };
         reports.finish(&report)?;
+        if !report.completed() {
+            anyhow::bail!(
+                "interrupted: the reports hold what was found before the signal ({} finding(s))",
+                report.findings.len()
+            );
+        }
         if self.strict && !report.skipped.is_empty() {
             anyhow::bail!(
                 "{} input(s) could not be scanned (--strict): {}",
@@ -203,13 +224,22 @@ fn say_if_nothing_scanned(stats: &Stats, skipped: &[Skipped], mode: &str) {
     eprintln!("keysweep: nothing to scan: {what}");
 }
 
+/// At most this many skipped inputs are printed as warnings; the reports list them all.
+const MAX_SKIP_WARNINGS: usize = 50;
+
 /// The one place skipped inputs are printed as warnings.
 fn warn_skipped(skipped: &[Skipped]) {
-    for skipped in skipped {
+    for skipped in skipped.iter().take(MAX_SKIP_WARNINGS) {
         eprintln!(
             "keysweep: warning: skipped {}: {}",
             escape_control(&skipped.path),
             escape_control(&skipped.reason)
+        );
+    }
+    if skipped.len() > MAX_SKIP_WARNINGS {
+        eprintln!(
+            "keysweep: warning: {} more skipped input(s), listed in the report",
+            skipped.len() - MAX_SKIP_WARNINGS
         );
     }
 }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::progress::Counters;
 use crate::collect::Collector;
 use crate::finding::{Candidate, Skipped, Stats};
 use crate::rules::RuleSet;
@@ -21,6 +22,8 @@ pub struct Pipeline<'r> {
     /// Candidates of every blob scanned so far, by git blob id (empty for clean blobs), so a
     /// blob met again under another origin is placed without being scanned again.
     seen: Mutex<HashMap<gix::ObjectId, Arc<[Candidate]>>>,
+    /// Live counters for a progress display (sweeps).
+    counters: Option<&'r Counters>,
 }
 
 impl<'r> Pipeline<'r> {
@@ -30,7 +33,14 @@ impl<'r> Pipeline<'r> {
             collector,
             max_file_size,
             seen: Mutex::new(HashMap::new()),
+            counters: None,
         }
+    }
+
+    /// Count every blob into `counters` as it is read.
+    pub fn with_counters(mut self, counters: &'r Counters) -> Self {
+        self.counters = Some(counters);
+        self
     }
 
     /// A worker for one thread.
@@ -115,6 +125,9 @@ impl ScanWorker<'_> {
 
 impl BlobSink for ScanWorker<'_> {
     fn blob(&mut self, blob: Blob<'_>) {
+        if let Some(counters) = self.pipeline.counters {
+            counters.blob(blob.bytes.len());
+        }
         let size = blob.bytes.len() as u64;
         if size > self.pipeline.max_file_size {
             let limit = self.pipeline.max_file_size;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use super::{AuditJob, Environment, GitJob, Job, Knobs, RulesJob, StagedJob, WalkJob};
+use super::{AuditJob, Environment, GitJob, Job, Knobs, RulesJob, StagedJob, SweepJob, WalkJob};
 use crate::cli::{self, Command, WalkArgs};
 use crate::source::fs::FsOptions;
 
@@ -60,6 +60,7 @@ pub(super) fn job(command: &Command, env: &Environment, knobs: &Knobs) -> anyhow
             tuning: env.git_tuning(),
         }),
         Command::Staged(args) => Job::Staged(staged_job(args.repo.clone(), env)),
+        Command::Sweep(args) => Job::Sweep(sweep_job(args, env, knobs)?),
         Command::Hook(args) => Job::Hook(HookJob {
             mode: hook_mode(args, env, knobs),
         }),
@@ -79,6 +80,44 @@ pub(super) fn job(command: &Command, env: &Environment, knobs: &Knobs) -> anyhow
         Command::UninstallHook(args) => {
             Job::UninstallHook(install_job(&args.repo, args.global, false, env)?)
         }
+    })
+}
+
+/// How deep archives inside archives are opened unless `--archive-depth` says otherwise.
+pub const DEFAULT_ARCHIVE_DEPTH: u32 = 4;
+
+/// The roots (default: the home directory) made absolute, and the sweep's switches.
+fn sweep_job(args: &cli::SweepArgs, env: &Environment, knobs: &Knobs) -> anyhow::Result<SweepJob> {
+    let roots = if args.roots.is_empty() {
+        vec![
+            env.home
+                .clone()
+                .context("no ROOT given and $HOME is not set")?,
+        ]
+    } else {
+        args.roots.clone()
+    };
+    let roots = roots
+        .into_iter()
+        .map(|root| std::path::absolute(&root).with_context(|| format!("{}", root.display())))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(SweepJob {
+        roots,
+        fs: FsOptions {
+            no_ignore: true,
+            follow_links: false,
+            max_file_size: knobs.max_file_size,
+            threads: knobs.threads,
+        },
+        cross_filesystems: args.cross_filesystems,
+        history: !args.no_history,
+        archive_depth: (!args.no_archives)
+            .then(|| args.archive_depth.unwrap_or(DEFAULT_ARCHIVE_DEPTH)),
+        tuning: env.git_tuning(),
+        progress: env.stderr_is_terminal && !args.quiet,
+        host: env.host.clone(),
+        user: env.user.clone(),
+        file_delay: env.file_delay,
     })
 }
 

@@ -81,7 +81,8 @@ const NON_SECRET_VALUES: &[&str] = &[
     "bytes",
 ];
 
-/// File names whose values may be unquoted (configuration, not code).
+/// File names whose values may be unquoted (configuration, shell scripts and shell histories,
+/// not code).
 fn is_config_file(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     if name.starts_with(".env") || name.ends_with(".env") || name == "env" {
@@ -107,6 +108,20 @@ fn is_config_file(path: &str) -> bool {
             | "sample"
             | "local"
             | "dist"
+            | "sh"
+            | "bash"
+            | "zsh"
+            | "fish"
+            | "bashrc"
+            | "zshrc"
+            | "zshenv"
+            | "profile"
+            | "bash_profile"
+            | "zprofile"
+            | "bash_history"
+            | "zsh_history"
+            | "sh_history"
+            | "history"
     ) || !name.contains('.')
 }
 

@@ -60,7 +60,24 @@ pub fn write(
         stats.elapsed_ms as f64 / 1000.0,
         report.skipped.len()
     );
-    writeln!(out, "{}", palette.paint("1", &summary))
+    writeln!(out, "{}", palette.paint("1", &summary))?;
+    if let Some(run) = &report.run {
+        let state = if run.completed {
+            "completed"
+        } else {
+            "INTERRUPTED: findings up to the signal"
+        };
+        writeln!(
+            out,
+            "sweep of {} on {} as {}, {} to {}: {state}",
+            esc(&run.roots.join(", ")),
+            esc(&run.host),
+            esc(&run.user),
+            run.started,
+            run.ended
+        )?;
+    }
+    Ok(())
 }
 
 fn write_finding(

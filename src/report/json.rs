@@ -24,6 +24,8 @@ struct Document<'a> {
     findings: Vec<serde_json::Value>,
     skipped: &'a [Skipped],
     stats: &'a Stats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<&'a super::RunInfo>,
 }
 
 /// A finding as JSON, with the secret shown or redacted.
@@ -50,6 +52,7 @@ pub fn write_document(
             .collect(),
         skipped: &report.skipped,
         stats: &report.stats,
+        run: report.run.as_ref(),
     };
     serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)

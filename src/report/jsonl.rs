@@ -7,8 +7,9 @@
 //! - `update`: a finding whose severity, verification or locations changed after it was first
 //!   written (a secret proven by a token found later, more places where it appears): its
 //!   `fingerprint` and the new `severity`, `verification` and `locations`.
-//! - `summary`: the last line of a run: `completed`, the tool, counts by severity and by
-//!   verification status, `skipped` and `stats`.
+//! - `summary`: the last line of a run: `completed` (false when a signal stopped it), the tool,
+//!   counts by severity and by verification status, `skipped` and `stats`; for a sweep also
+//!   `run` (host, user, roots, start and end time).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -88,9 +89,9 @@ fn summary_record(report: &ScanReport<'_>) -> Value {
             .entry(finding.verification.status.as_str())
             .or_default() += 1;
     }
-    json!({
+    let mut record = json!({
         "type": "summary",
-        "completed": true,
+        "completed": report.completed(),
         "tool": TOOL,
         "mode": report.mode,
         "findings": report.findings.len(),
@@ -98,7 +99,11 @@ fn summary_record(report: &ScanReport<'_>) -> Value {
         "by_status": by_status,
         "skipped": report.skipped,
         "stats": report.stats,
-    })
+    });
+    if let (Some(run), Some(object)) = (&report.run, record.as_object_mut()) {
+        object.insert("run".into(), json!(run));
+    }
+    record
 }
 
 impl ReportSink for JsonlSink {

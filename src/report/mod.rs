@@ -34,8 +34,33 @@ pub struct ScanReport<'r> {
     pub skipped: Vec<Skipped>,
     pub stats: Stats,
     pub rules: &'r RuleSet,
-    /// `keysweep/<mode>/` for SARIF's `automationDetails.id` (`full`, `history`, `diff`).
+    /// `keysweep/<mode>/` for SARIF's `automationDetails.id` (`full`, `history`, `diff`,
+    /// `sweep`).
     pub mode: &'static str,
+    /// Who ran what, where and when, and whether it completed (sweeps).
+    pub run: Option<RunInfo>,
+}
+
+/// The evidence record of a sweep: the host, the user, the roots, when it started and ended, and
+/// whether it ran to the end or was interrupted (its findings are then those found until then).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RunInfo {
+    pub host: String,
+    pub user: String,
+    pub roots: Vec<String>,
+    /// RFC 3339, UTC.
+    pub started: String,
+    /// RFC 3339, UTC.
+    pub ended: String,
+    /// False when a signal stopped the run.
+    pub completed: bool,
+}
+
+impl ScanReport<'_> {
+    /// Whether the run went to the end (not stopped by a signal).
+    pub fn completed(&self) -> bool {
+        self.run.as_ref().is_none_or(|run| run.completed)
+    }
 }
 
 /// How to render.

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde_json::json;
 use serde_sarif::sarif::{
-    ArtifactLocation, Location as SarifLocation, Message, MultiformatMessageString,
+    ArtifactLocation, Invocation, Location as SarifLocation, Message, MultiformatMessageString,
     PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
     Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif, Tool, ToolComponent,
 };
@@ -52,8 +52,10 @@ pub fn build(report: &ScanReport<'_>) -> Sarif {
         .information_uri(INFORMATION_URI)
         .rules(rules)
         .build();
+    let invocations: Vec<Invocation> = report.run.iter().map(invocation).collect();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
+        .invocations(invocations)
         .results(results)
         .column_kind(json!("utf16CodeUnits"))
         .automation_details(RunAutomationDetails {
@@ -66,6 +68,23 @@ pub fn build(report: &ScanReport<'_>) -> Sarif {
         .schema(SCHEMA)
         .version(json!("2.1.0"))
         .runs(vec![run])
+        .build()
+}
+
+/// A sweep's evidence record: where, who, when, and whether it completed.
+fn invocation(run: &super::RunInfo) -> Invocation {
+    let mut properties = BTreeMap::new();
+    properties.insert("roots".to_string(), json!(run.roots));
+    Invocation::builder()
+        .execution_successful(run.completed)
+        .machine(run.host.clone())
+        .account(run.user.clone())
+        .start_time_utc(run.started.clone())
+        .end_time_utc(run.ended.clone())
+        .properties(PropertyBag {
+            additional_properties: properties,
+            ..Default::default()
+        })
         .build()
 }
 

@@ -20,5 +20,6 @@ mod robustness;
 mod rules;
 mod settings;
 mod staged;
+mod sweep;
 mod vectors;
 mod verify;

@@ -2,7 +2,6 @@
 //! a mapping of the pack whose pages are given back as it goes ([`PackMap`]).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context as _, bail};
 use gix::ObjectId;
@@ -54,6 +53,25 @@ pub(super) fn pack_ids(index_path: &Path, hash: gix::hash::Kind) -> Vec<ObjectId
     }
 }
 
+/// The ids of a pack's objects of one `kind` (deltas resolved to their base's kind), read in
+/// pack order with the mapping's pages given back as it goes: finding every commit of a large
+/// pack this way touches each entry header once, where a header lookup per id follows delta
+/// chains all over the pack.
+pub(super) fn pack_ids_of_kind(
+    index_path: &Path,
+    hash: gix::hash::Kind,
+    kind: gix::objs::Kind,
+) -> anyhow::Result<Vec<ObjectId>> {
+    let index = pack::index::File::at(index_path, hash).context("cannot open the index")?;
+    let map = PackMap::open(&index_path.with_extension("pack"))?;
+    let entries = entries_of_kind(&index, &map, hash, kind)?;
+    map.release();
+    Ok(entries
+        .into_iter()
+        .map(|at| index.oid_at_index(at).to_owned())
+        .collect())
+}
+
 /// Number of objects in the packs (from the index headers; cheap).
 pub(super) fn pack_objects(indices: &[PathBuf]) -> usize {
     indices
@@ -94,7 +112,6 @@ where
     if entries.is_empty() {
         return Ok(());
     }
-    let interrupt = AtomicBool::new(false);
     // `from_offsets_in_pack` reads its first entry wherever its reader stands, the first entry
     // of the pack: start with that entry (a commit, as a rule; decoded and ignored) so the reader
     // and the offsets agree.
@@ -106,7 +123,7 @@ where
         &|&at: &u32| index.pack_offset_at_index(at),
         &|id| Ok(index.lookup(id).map(|at| index.pack_offset_at_index(at))),
         &mut gix::progress::Discard,
-        &interrupt,
+        &gix::interrupt::IS_INTERRUPTED,
         hash,
     )
     .context("cannot build the delta tree")?;
@@ -136,7 +153,8 @@ where
             object_progress: Box::new(gix::progress::Discard),
             size_progress: &mut gix::progress::Discard,
             thread_limit: Some(threads.max(1)),
-            should_interrupt: &interrupt,
+            // A signal (a sweep installs the handler) stops the traversal.
+            should_interrupt: &gix::interrupt::IS_INTERRUPTED,
             object_hash: hash,
             alloc_limit_bytes: None,
         },

@@ -5,6 +5,7 @@ use gix::ObjectId;
 use gix::bstr::ByteSlice as _;
 use gix::objs::{FindExt as _, FindHeader as _};
 
+use super::pack::{layout, pack_ids, pack_ids_of_kind};
 use super::trees::{Intro, TreeWalker};
 use super::{GitTuning, HISTORY_PACK_CACHE_MB, IdMap, IdSet, Selection, reopen};
 use crate::finding::Skipped;
@@ -190,28 +191,48 @@ fn ref_tips(repo: &gix::Repository, notes: &mut Vec<Skipped>) -> anyhow::Result<
 /// Every commit object in the database (packed and loose, reachable or not).
 fn all_commit_ids(repo: &gix::Repository, notes: &mut Vec<Skipped>) -> Vec<ObjectId> {
     let mut out = Vec::new();
-    let iter = match repo.objects.iter() {
-        Ok(iter) => iter,
+    let (indices, loose_dirs) = match layout(repo) {
+        Ok(layout) => layout,
         Err(error) => {
             notes.push(Skipped {
                 path: "objects".into(),
-                reason: format!("cannot list objects: {error}"),
+                reason: format!("cannot list objects: {error:#}"),
             });
             return out;
         }
     };
-    for id in iter {
-        let Ok(id) = id else { continue };
-        match repo.objects.try_header(&id) {
-            Ok(Some(header)) if header.kind == gix::objs::Kind::Commit => out.push(id),
-            Ok(_) => {}
-            Err(error) => notes.push(Skipped {
-                path: id.to_string(),
-                reason: format!("cannot read object header: {error}"),
-            }),
+    let hash = repo.object_hash();
+    for index_path in &indices {
+        match pack_ids_of_kind(index_path, hash, gix::objs::Kind::Commit) {
+            Ok(ids) => out.extend(ids),
+            // A damaged pack: ask for each of its objects' headers (slow, but complete).
+            Err(_) => out.extend(
+                pack_ids(index_path, hash)
+                    .into_iter()
+                    .filter(|id| is_commit(repo, id, notes)),
+            ),
         }
     }
+    for dir in &loose_dirs {
+        let db = gix::odb::loose::Store::at(dir, hash);
+        out.extend(db.iter().flatten().filter(|id| is_commit(repo, id, notes)));
+    }
     out
+}
+
+/// Whether `id` is a commit, by its header (a note when it cannot be read).
+fn is_commit(repo: &gix::Repository, id: &gix::oid, notes: &mut Vec<Skipped>) -> bool {
+    match repo.objects.try_header(id) {
+        Ok(Some(header)) => header.kind == gix::objs::Kind::Commit,
+        Ok(None) => false,
+        Err(error) => {
+            notes.push(Skipped {
+                path: id.to_string(),
+                reason: format!("cannot read object header: {error}"),
+            });
+            false
+        }
+    }
 }
 
 /// The commits reachable from `tips` and not from `hidden`, with their trees and parents.
