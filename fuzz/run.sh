@@ -13,7 +13,7 @@ seconds="${1:-10}"
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(scan container jwks jwt rules encoding settings)
+  targets=(scan container jwks jwt rules encoding settings archive)
 fi
 
 export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
@@ -35,6 +35,39 @@ seed() {
     rules) cp rules/*.toml "$dir"/ ;;
     settings) cp keysweep.toml .keysweepignore "$dir"/ ;;
     container) printf '\x30\x82\x01\x00\x02\x01\x03' >"$dir/der-seed" ;;
+    archive) python3 - "$dir" <<'PY' ;;
+# Seeds: a zip holding a tar.gz, a jar and a .gz; a tar, a tar.gz, a .gz, an empty zip.
+import gzip, io, sys, tarfile, zipfile
+out = sys.argv[1]
+def tar(members, mode="w"):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode=mode, format=tarfile.GNU_FORMAT) as t:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+def zip_(members, method=zipfile.ZIP_DEFLATED):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as z:
+        for name, data in members:
+            z.writestr(name, data)
+    return buffer.getvalue()
+pem = b"# config\nsigning_key = placeholder\n" * 4
+long = "d/" * 60 + "k.pem"
+plain_tar = tar([("keys/k.pem", pem), (long, pem), ("README", b"hello")])
+tgz = tar([("keys/k.pem", pem)], "w:gz")
+jar = zip_([("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"), ("app.pem", pem)], zipfile.ZIP_STORED)
+seeds = {
+    "nested.zip": zip_([("inner.tgz", tgz), ("lib/app.jar", jar), ("x.env.gz", gzip.compress(b"KEY=1"))]),
+    "plain.tar": plain_tar,
+    "seed.tgz": tgz,
+    "seed.gz": gzip.compress(pem),
+    "empty.zip": zip_([]),
+}
+for name, data in seeds.items():
+    open(f"{out}/{name}", "wb").write(data)
+PY
   esac
 }
 

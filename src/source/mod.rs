@@ -2,6 +2,7 @@
 //! the index, archive members) pushes into a [`BlobSink`]; sources know nothing about rules or
 //! findings. `locate` turns a candidate's byte span into a 1-based line and column.
 
+pub mod archive;
 pub mod fs;
 pub mod git;
 pub mod staged;
