@@ -5,7 +5,8 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
@@ -118,7 +119,7 @@ pub fn walk_with<S, F>(
         }
     }
     let single_dir_root = (roots.len() == 1 && roots[0].is_dir()).then(|| roots[0].clone());
-    let hidden = AtomicI64::new(0);
+    let hidden = Mutex::new(Hidden::default());
     let count_hidden = respect_ignore && forensic.is_none();
     let mut visitor_builder = VisitorBuilder {
         make_sink: &make_sink,
@@ -130,8 +131,8 @@ pub fn walk_with<S, F>(
     };
     builder.build_parallel().visit(&mut visitor_builder);
     if count_hidden {
-        let count = hidden.load(Ordering::Relaxed).max(0);
-        make_sink().ignored(u64::try_from(count).unwrap_or(0));
+        let hidden = hidden.into_inner().unwrap_or_else(|p| p.into_inner());
+        make_sink().ignored(hidden.count(roots));
     }
 }
 
@@ -141,7 +142,7 @@ struct VisitorBuilder<'s, F> {
     max_file_size: u64,
     forensic: Option<&'s Forensic<'s>>,
     window_bytes: usize,
-    hidden: Option<&'s AtomicI64>,
+    hidden: Option<&'s Mutex<Hidden>>,
 }
 
 impl<'s, S, F> ParallelVisitorBuilder<'s> for VisitorBuilder<'s, F>
@@ -158,7 +159,7 @@ where
             window_bytes: self.window_bytes,
             buffer: Vec::with_capacity(READ_BUFFER_CAPACITY),
             hidden: self.hidden,
-            unseen: 0,
+            seen: Hidden::default(),
         })
     }
 }
@@ -170,12 +171,11 @@ struct Visitor<'s, S> {
     forensic: Option<&'s Forensic<'s>>,
     window_bytes: usize,
     buffer: Vec<u8>,
-    /// Where the paths hidden by ignore rules are summed (`None`: not counted).
-    hidden: Option<&'s AtomicI64>,
-    /// This thread's share of that sum: the entries of the directories it met, less the entries
-    /// it was handed (a directory's entries may be handed to another thread, so it can go
-    /// negative; the sum over every thread is the count).
-    unseen: i64,
+    /// Where what each thread saw is gathered to count paths hidden by ignore rules (`None`:
+    /// not counted).
+    hidden: Option<&'s Mutex<Hidden>>,
+    /// What this thread saw.
+    seen: Hidden,
 }
 
 impl<S: BlobSink> ParallelVisitor for Visitor<'_, S> {
@@ -193,7 +193,7 @@ impl<S: BlobSink> ParallelVisitor for Visitor<'_, S> {
             }
             Err(error) => {
                 if matches!(error, ignore::Error::Loop { .. }) {
-                    self.unseen -= 1; // an entry of its directory, reported instead of walked
+                    self.seen.entries += 1; // an entry of its directory, reported instead of walked
                 }
                 self.sink.skip(skipped_from_error(&error));
                 WalkState::Continue
@@ -205,31 +205,28 @@ impl<S: BlobSink> ParallelVisitor for Visitor<'_, S> {
 impl<S> Drop for Visitor<'_, S> {
     fn drop(&mut self) {
         if let Some(hidden) = self.hidden {
-            hidden.fetch_add(self.unseen, Ordering::Relaxed);
+            let mut hidden = hidden.lock().unwrap_or_else(|p| p.into_inner());
+            let seen = std::mem::take(&mut self.seen);
+            hidden.dirs.extend(seen.dirs);
+            hidden.entries += seen.entries;
+            hidden.rules_seen |= seen.rules_seen;
         }
     }
 }
 
 impl<S: BlobSink> Visitor<'_, S> {
-    /// Paths hidden by ignore rules, without a hook in the walker: every directory the walker
-    /// enters adds its entries (names only: one `getdents`, no `stat`), every entry the walker
-    /// hands over takes one away, so what is left is what the rules hid. An ignored directory
-    /// counts once; `.git` (never walked) is not counted.
+    /// Note what the walker handed over, to count later what ignore rules hid.
     fn count_hidden(&mut self, entry: &DirEntry) {
         if self.hidden.is_none() {
             return;
         }
         if entry.depth() > 0 {
-            self.unseen -= 1;
+            self.seen.entries += 1;
         }
-        if entry.file_type().is_some_and(|t| t.is_dir())
-            && let Ok(entries) = std::fs::read_dir(entry.path())
-        {
-            let entries = entries
-                .filter_map(Result::ok)
-                .filter(|e| e.file_name() != ".git")
-                .count();
-            self.unseen += i64::try_from(entries).unwrap_or(i64::MAX);
+        if entry.file_type().is_some_and(|t| t.is_dir()) {
+            self.seen.dirs.push(entry.path().to_path_buf());
+        } else if entry.file_name() == ".gitignore" || entry.file_name() == ".ignore" {
+            self.seen.rules_seen = true;
         }
     }
 
@@ -269,7 +266,9 @@ impl<S: BlobSink> Visitor<'_, S> {
                     Err(error) => self.skip(path, &format!("cannot read: {error}")),
                     Ok(read) => {
                         if let Some(before) = before
-                            && file.metadata().is_ok_and(|after| changed(&before, &after, read))
+                            && file
+                                .metadata()
+                                .is_ok_and(|after| changed(&before, &after, read))
                         {
                             self.skip(path, "changed while being read");
                         }
@@ -444,6 +443,51 @@ impl<S: BlobSink> Visitor<'_, S> {
         let text = escape_path(relative);
         let text = text.strip_prefix("./").unwrap_or(&text);
         to_slash(text)
+    }
+}
+
+/// What a walk saw, to count the paths ignore rules hid without a hook in the walker: the
+/// directories it entered and the entries it handed over. The count is the directories' entries
+/// less those handed over (an ignored directory counts once; `.git`, never walked, is not
+/// counted). The directories are listed again (names only: one `getdents`, no `stat`) only when
+/// some ignore file applies: one was walked, or a root or one of its parents holds a
+/// `.gitignore`, an `.ignore` or a `.git` (its `info/exclude`); else nothing can be hidden and
+/// the count costs nothing.
+#[derive(Default)]
+struct Hidden {
+    dirs: Vec<PathBuf>,
+    entries: u64,
+    rules_seen: bool,
+}
+
+impl Hidden {
+    fn count(&self, roots: &[PathBuf]) -> u64 {
+        let rules_above = || {
+            roots.iter().any(|root| {
+                std::path::absolute(root).is_ok_and(|root| {
+                    root.ancestors().any(|dir| {
+                        [".gitignore", ".ignore", ".git"]
+                            .iter()
+                            .any(|name| dir.join(name).exists())
+                    })
+                })
+            })
+        };
+        if !self.rules_seen && !rules_above() {
+            return 0;
+        }
+        let listed: u64 = self
+            .dirs
+            .iter()
+            .filter_map(|dir| std::fs::read_dir(dir).ok())
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| e.file_name() != ".git")
+                    .count() as u64
+            })
+            .sum();
+        listed.saturating_sub(self.entries)
     }
 }
 
