@@ -41,7 +41,7 @@ pub enum RuleError {
         file: String,
         id: String,
         #[source]
-        source: toml::de::Error,
+        source: Box<toml::de::Error>,
     },
     #[error("{file}: rule {id}: {problem}")]
     Invalid {
@@ -213,7 +213,7 @@ impl RuleSet {
                 let spec = RuleSpec::deserialize(table).map_err(|source| RuleError::Spec {
                     file: file.clone(),
                     id,
-                    source,
+                    source: Box::new(source),
                 })?;
                 specs.push((file.clone(), spec));
             }
