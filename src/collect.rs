@@ -184,6 +184,7 @@ impl<'r> Collector<'r> {
         total.files_binary += stats.files_binary;
         total.files_skipped += stats.files_skipped;
         total.blobs_deduplicated += stats.blobs_deduplicated;
+        total.ignored += stats.ignored;
     }
 
     /// End the collection: findings grouped and ordered, skipped inputs sorted.

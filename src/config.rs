@@ -223,6 +223,8 @@ struct Environment {
     index_file: Option<PathBuf>,
     object_cache_mb: Option<usize>,
     pack_cache_mb: Option<usize>,
+    /// `KEYSWEEP_WINDOW_BYTES`: the read window for large files (tests use a small one).
+    window_bytes: Option<usize>,
     /// `PRE_COMMIT_FROM_REF` and `PRE_COMMIT_TO_REF` (pre-commit's pre-push stage).
     pre_commit_range: Option<(String, String)>,
     /// `$XDG_CONFIG_HOME`, else `$HOME/.config`.
@@ -267,6 +269,7 @@ impl Environment {
             index_file,
             object_cache_mb: number("KEYSWEEP_OBJECT_CACHE_MB"),
             pack_cache_mb: number("KEYSWEEP_PACK_CACHE_MB"),
+            window_bytes: number("KEYSWEEP_WINDOW_BYTES"),
             pre_commit_range,
             config_home,
             home,
@@ -326,6 +329,7 @@ struct Knobs {
     max_file_size: u64,
     no_ignore: bool,
     follow_links: bool,
+    window_bytes: usize,
 }
 
 impl Config {
@@ -341,7 +345,7 @@ impl Config {
         let explicit = common.rule_files.config.as_deref();
         let settings = Settings::find(explicit, root.as_deref(), no_config)?;
         let file = &settings.file;
-        let knobs = knobs(&cli.command, &common, file)?;
+        let knobs = knobs(&cli.command, &common, file, &env)?;
         let job = jobs::job(&cli.command, &env, &knobs)?;
         let fail_on = common
             .output
@@ -466,7 +470,12 @@ fn paths_relative_to(paths: &[PathBuf]) -> PathBuf {
 }
 
 /// Threads, size limit and walk switches: flags first, then the settings file.
-fn knobs(command: &Command, common: &Common<'_>, file: &FileSettings) -> anyhow::Result<Knobs> {
+fn knobs(
+    command: &Command,
+    common: &Common<'_>,
+    file: &FileSettings,
+    env: &Environment,
+) -> anyhow::Result<Knobs> {
     let file_size = file.max_file_size.as_ref().map(|s| s.bytes()).transpose()?;
     let walk = match command {
         Command::Scan(args) => Some(&args.walk),
@@ -481,6 +490,9 @@ fn knobs(command: &Command, common: &Common<'_>, file: &FileSettings) -> anyhow:
             .unwrap_or(DEFAULT_MAX_FILE_SIZE),
         no_ignore: walk.is_some_and(|w| w.no_ignore) || file.no_ignore.unwrap_or(false),
         follow_links: walk.is_some_and(|w| w.follow_links) || file.follow_links.unwrap_or(false),
+        window_bytes: env
+            .window_bytes
+            .unwrap_or(crate::source::fs::DEFAULT_WINDOW_BYTES),
     })
 }
 

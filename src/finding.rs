@@ -283,6 +283,9 @@ pub struct Stats {
     /// Blobs seen again under another origin (same git blob id): placed, not scanned again.
     #[serde(skip_serializing_if = "is_zero")]
     pub blobs_deduplicated: u64,
+    /// Paths a walk did not visit because `.gitignore`, `.ignore` or `.git/info/exclude` hid
+    /// them; an ignored directory counts once (`scan`, `baseline` and tracked-file hooks).
+    pub ignored: u64,
     pub findings: u64,
     pub locations: u64,
     pub elapsed_ms: u64,

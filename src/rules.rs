@@ -9,6 +9,8 @@ use serde::Deserialize;
 
 use crate::finding::Severity;
 
+mod validate;
+
 /// The rule files shipped with keysweep, embedded at build time.
 pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
     ("kinds.toml", include_str!("../rules/kinds.toml")),
@@ -34,8 +36,21 @@ pub enum RuleError {
         #[source]
         source: regex::Error,
     },
-    #[error("rule {id}: {problem}")]
-    Invalid { id: String, problem: String },
+    #[error("{file}: rule {id}")]
+    Spec {
+        file: String,
+        id: String,
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    #[error("{file}: rule {id}: {problem}")]
+    Invalid {
+        file: String,
+        id: String,
+        problem: String,
+    },
+    #[error("kind {id}: duplicate kind id")]
+    DuplicateKind { id: String },
     #[error("cannot read rule file {path}")]
     Io {
         path: String,
@@ -110,10 +125,12 @@ pub struct KindSpec {
     pub help: String,
 }
 
+/// A rule file: rules are kept as TOML tables until each is read on its own, so an error names
+/// the rule.
 #[derive(Debug, Default, Deserialize)]
 struct RuleFile {
     #[serde(default)]
-    rule: Vec<RuleSpec>,
+    rule: Vec<toml::Table>,
     #[serde(default)]
     kind: Vec<KindSpec>,
 }
@@ -188,7 +205,18 @@ impl RuleSet {
                 source,
             })?;
             kinds.extend(parsed.kind);
-            specs.extend(parsed.rule.into_iter().map(|spec| (file.clone(), spec)));
+            for (index, table) in parsed.rule.into_iter().enumerate() {
+                let id = match table.get("id") {
+                    Some(toml::Value::String(id)) => id.clone(),
+                    _ => format!("#{} (no id)", index + 1),
+                };
+                let spec = RuleSpec::deserialize(table).map_err(|source| RuleError::Spec {
+                    file: file.clone(),
+                    id,
+                    source: Box::new(source),
+                })?;
+                specs.push((file.clone(), spec));
+            }
         }
         RuleSet::compile(specs, kinds)
     }
@@ -201,9 +229,9 @@ impl RuleSet {
         let mut seen = BTreeMap::new();
         for (origin, spec) in specs {
             if seen.insert(spec.id.clone(), ()).is_some() {
-                return Err(invalid(&spec.id, "duplicate rule id"));
+                return Err(invalid(&origin, &spec.id, "duplicate rule id"));
             }
-            validate_spec(&spec)?;
+            validate_spec(&spec).map_err(|problem| invalid(&origin, &spec.id, &problem))?;
             if spec.detect == Detector::None {
                 kinds.push(KindSpec {
                     id: spec.id.clone(),
@@ -225,6 +253,7 @@ impl RuleSet {
                     id: spec.id.clone(),
                     source,
                 })?;
+            validate::regex(&spec).map_err(|problem| invalid(&origin, &spec.id, &problem))?;
             let secret_groups = secret_groups(&regex);
             rules.push(Rule {
                 spec,
@@ -236,7 +265,9 @@ impl RuleSet {
         let mut kind_ids = BTreeMap::new();
         for kind in &kinds {
             if kind_ids.insert(kind.id.clone(), ()).is_some() {
-                return Err(invalid(&kind.id, "duplicate kind id"));
+                return Err(RuleError::DuplicateKind {
+                    id: kind.id.clone(),
+                });
             }
         }
         let (prefilter, keyword_rules) = build_prefilter(&rules)?;
@@ -254,22 +285,38 @@ impl RuleSet {
     }
 }
 
-fn invalid(id: &str, problem: &str) -> RuleError {
+fn invalid(file: &str, id: &str, problem: &str) -> RuleError {
     RuleError::Invalid {
+        file: file.to_string(),
         id: id.to_string(),
         problem: problem.to_string(),
     }
 }
 
-fn validate_spec(spec: &RuleSpec) -> Result<(), RuleError> {
+/// The fields a rule needs beyond their types (the regex is checked by [`validate::regex`]).
+fn validate_spec(spec: &RuleSpec) -> Result<(), String> {
+    if spec.id.trim().is_empty() {
+        return Err("needs a non-empty id".into());
+    }
     if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.len() < 3) {
-        return Err(invalid(
-            &spec.id,
-            "needs keywords of at least 3 bytes (the prefilter runs on them)",
-        ));
+        return Err("needs keywords of at least 3 bytes (the prefilter runs on them)".into());
     }
     if spec.examples.is_empty() {
-        return Err(invalid(&spec.id, "needs at least one example"));
+        return Err("needs at least one example".into());
+    }
+    if let Some(entropy) = spec.entropy
+        && !(0.0..=8.0).contains(&entropy)
+    {
+        return Err(format!(
+            "entropy {entropy} is outside 0 to 8 (bits per byte)"
+        ));
+    }
+    let widest = spec.window.before.max(spec.window.after);
+    if widest > validate::MAX_RULE_WINDOW {
+        return Err(format!(
+            "window of {widest} bytes is over the limit of {} bytes",
+            validate::MAX_RULE_WINDOW
+        ));
     }
     Ok(())
 }

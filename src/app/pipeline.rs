@@ -11,7 +11,7 @@ use crate::finding::{Candidate, Skipped, Stats};
 use crate::rules::RuleSet;
 use crate::scan::{BlobKind, Scanner};
 use crate::source::git::is_lfs_pointer;
-use crate::source::{Blob, BlobSink, Located, Origin, locate, overlaps};
+use crate::source::{Blob, BlobSink, Located, Origin, Window, locate, overlaps};
 
 /// What every worker of a run shares.
 pub struct Pipeline<'r> {
@@ -178,8 +178,60 @@ impl BlobSink for ScanWorker<'_> {
         }
     }
 
+    /// A window of a large file: judged text or binary on the first window only, candidates
+    /// kept where the window owns their start, lines and columns shifted to the whole file. No
+    /// blob id (the whole content is never in memory) and no UTF-16 decoding.
+    fn window(&mut self, blob: Blob<'_>, window: &Window) -> bool {
+        if let Some(counters) = self.pipeline.counters
+            && !window.continued
+        {
+            counters.blob(blob.bytes.len());
+        }
+        let path = blob.origin.path();
+        self.candidates.clear();
+        let mut more = true;
+        if window.continued {
+            self.scanner.scan(blob.bytes, &path, &mut self.candidates);
+        } else {
+            let kind = self
+                .scanner
+                .scan_blob(blob.bytes, &path, &mut self.candidates);
+            if kind == BlobKind::Binary {
+                self.stats.files_binary += 1;
+                self.pipeline.collector.binary(Self::skip_path(&blob));
+                return false;
+            }
+            self.stats.files_scanned += 1;
+            more = kind == BlobKind::Text; // a key container is examined on its first window
+        }
+        self.stats.bytes_scanned += window.owned.len() as u64;
+        let mut candidates = std::mem::take(&mut self.candidates);
+        candidates.retain(|c| window.owned.contains(&c.start));
+        let mut located: Vec<Located> = Vec::new();
+        locate(blob.bytes, candidates, &blob.origin, None, &mut located);
+        for l in &mut located {
+            let location = &mut l.location;
+            if location.line == 1 {
+                location.column += window.columns_before;
+            }
+            if location.end_line == 1 {
+                location.end_column += window.columns_before;
+            }
+            location.line += window.lines_before;
+            location.end_line += window.lines_before;
+        }
+        if !located.is_empty() {
+            self.pipeline.collector.add(located);
+        }
+        more
+    }
+
     fn skip(&mut self, skipped: Skipped) {
         self.pipeline.collector.skip(skipped, true);
+    }
+
+    fn ignored(&mut self, paths: u64) {
+        self.stats.ignored += paths;
     }
 }
 

@@ -108,6 +108,7 @@ fn sweep_job(args: &cli::SweepArgs, env: &Environment, knobs: &Knobs) -> anyhow:
             follow_links: false,
             max_file_size: knobs.max_file_size,
             threads: knobs.threads,
+            window_bytes: knobs.window_bytes,
         },
         cross_filesystems: args.cross_filesystems,
         history: !args.no_history,
@@ -134,6 +135,7 @@ fn fs_options(knobs: &Knobs) -> FsOptions {
         follow_links: knobs.follow_links,
         max_file_size: knobs.max_file_size,
         threads: knobs.threads,
+        window_bytes: knobs.window_bytes,
     }
 }
 

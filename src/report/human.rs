@@ -52,7 +52,7 @@ pub fn write(
     }
     let stats = &report.stats;
     let mb = stats.bytes_scanned as f64 / 1e6;
-    let summary = format!(
+    let mut summary = format!(
         "{} finding(s), {} location(s) in {} file(s) ({mb:.1} MB) in {:.2} s; {} skipped",
         stats.findings,
         stats.locations,
@@ -60,6 +60,9 @@ pub fn write(
         stats.elapsed_ms as f64 / 1000.0,
         report.skipped.len()
     );
+    if stats.ignored > 0 {
+        summary.push_str(&format!(", {} ignored", stats.ignored));
+    }
     writeln!(out, "{}", palette.paint("1", &summary))?;
     if let Some(run) = &report.run {
         let state = if run.completed {

@@ -63,6 +63,10 @@ pub fn build(report: &ScanReport<'_>) -> Sarif {
             ..Default::default()
         })
         .redaction_tokens(vec!["[REDACTED]".to_string()])
+        .properties(PropertyBag {
+            tags: None,
+            additional_properties: BTreeMap::from([("stats".to_string(), json!(report.stats))]),
+        })
         .build();
     Sarif::builder()
         .schema(SCHEMA)

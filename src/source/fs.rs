@@ -1,21 +1,36 @@
-//! Files and directories: a parallel walk (ignore's `WalkParallel`) that reads each file once,
-//! into a per-thread buffer or a memory map, and hands the bytes to a per-thread sink.
+//! Files and directories: a parallel walk (ignore's `WalkParallel`) that reads each file once
+//! into a per-thread buffer and hands the bytes to a per-thread sink. A file larger than the
+//! buffer's window is read window by window, so memory does not grow with file size.
 
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 
-use super::{Blob, BlobSink, Origin};
+use super::{Blob, BlobSink, Origin, Window};
 use crate::finding::Skipped;
 
 /// Initial (and retained) size of each walker thread's read buffer.
 const READ_BUFFER_CAPACITY: usize = 1 << 20;
-/// Files at least this large are memory-mapped instead of read.
-const MMAP_THRESHOLD: u64 = 16 * 1024 * 1024;
+/// Files larger than this are read in windows of this many bytes instead of whole, into the
+/// walker thread's buffer, so a walker thread holds at most one window whatever the file size
+/// (tuning: `KEYSWEEP_WINDOW_BYTES`).
+pub const DEFAULT_WINDOW_BYTES: usize = 16 * 1024 * 1024;
+/// The smallest window accepted (smaller settings are raised to it).
+pub const MIN_WINDOW_BYTES: usize = 4096;
+/// How many bytes each window repeats from the end of the one before (a quarter of the window
+/// when that is less). A candidate belongs to the window holding its start at least a quarter
+/// of the overlap from either edge, so every match is seen with 256 KiB of content before it and
+/// 512 KiB after. The widest context a built-in rule reads is 128 KiB after a keyword plus 4 KiB
+/// of line extension on each side (`rules/pem.toml`, `scan::MAX_LINE_EXTENSION`; user rules are
+/// held to 256 KiB), and the largest keys are far smaller (a PEM RSA-16384 key is about 12 KB, a
+/// JWKS key or a JWT a few KB), so no key spanning a window boundary is cut, and none is
+/// reported twice.
+const MAX_OVERLAP_BYTES: usize = 1024 * 1024;
 
 /// How to walk.
 #[derive(Clone, Debug)]
@@ -25,6 +40,8 @@ pub struct FsOptions {
     pub follow_links: bool,
     pub max_file_size: u64,
     pub threads: usize,
+    /// Files larger than this are read in windows of this size ([`DEFAULT_WINDOW_BYTES`]).
+    pub window_bytes: usize,
 }
 
 /// What a forensic walk (`keysweep sweep`) does differently: no ignore rules and no hidden-file
@@ -47,7 +64,8 @@ pub struct Forensic<'a> {
 const PSEUDO_FILESYSTEMS: [&str; 3] = ["/proc", "/sys", "/dev"];
 
 /// Walk `roots` in parallel; `make_sink` is called once per walker thread. Files over
-/// `max_file_size` are listed as skipped without being read.
+/// `max_file_size` are listed as skipped without being read. When ignore files are respected,
+/// one more sink is made at the end and told how many paths they hid ([`BlobSink::ignored`]).
 pub fn walk<S, F>(roots: &[PathBuf], options: &FsOptions, make_sink: F)
 where
     S: BlobSink,
@@ -101,13 +119,21 @@ pub fn walk_with<S, F>(
         }
     }
     let single_dir_root = (roots.len() == 1 && roots[0].is_dir()).then(|| roots[0].clone());
+    let hidden = Mutex::new(Hidden::default());
+    let count_hidden = respect_ignore && forensic.is_none();
     let mut visitor_builder = VisitorBuilder {
         make_sink: &make_sink,
         root: single_dir_root.as_deref(),
         max_file_size: options.max_file_size,
         forensic,
+        window_bytes: options.window_bytes.max(MIN_WINDOW_BYTES),
+        hidden: count_hidden.then_some(&hidden),
     };
     builder.build_parallel().visit(&mut visitor_builder);
+    if count_hidden {
+        let hidden = hidden.into_inner().unwrap_or_else(|p| p.into_inner());
+        make_sink().ignored(hidden.count(roots));
+    }
 }
 
 struct VisitorBuilder<'s, F> {
@@ -115,6 +141,8 @@ struct VisitorBuilder<'s, F> {
     root: Option<&'s Path>,
     max_file_size: u64,
     forensic: Option<&'s Forensic<'s>>,
+    window_bytes: usize,
+    hidden: Option<&'s Mutex<Hidden>>,
 }
 
 impl<'s, S, F> ParallelVisitorBuilder<'s> for VisitorBuilder<'s, F>
@@ -128,7 +156,10 @@ where
             root: self.root,
             max_file_size: self.max_file_size,
             forensic: self.forensic,
+            window_bytes: self.window_bytes,
             buffer: Vec::with_capacity(READ_BUFFER_CAPACITY),
+            hidden: self.hidden,
+            seen: Hidden::default(),
         })
     }
 }
@@ -138,7 +169,13 @@ struct Visitor<'s, S> {
     root: Option<&'s Path>,
     max_file_size: u64,
     forensic: Option<&'s Forensic<'s>>,
+    window_bytes: usize,
     buffer: Vec<u8>,
+    /// Where what each thread saw is gathered to count paths hidden by ignore rules (`None`:
+    /// not counted).
+    hidden: Option<&'s Mutex<Hidden>>,
+    /// What this thread saw.
+    seen: Hidden,
 }
 
 impl<S: BlobSink> ParallelVisitor for Visitor<'_, S> {
@@ -150,8 +187,14 @@ impl<S: BlobSink> ParallelVisitor for Visitor<'_, S> {
             return WalkState::Quit;
         }
         match entry {
-            Ok(entry) => self.visit_entry(&entry),
+            Ok(entry) => {
+                self.count_hidden(&entry);
+                self.visit_entry(&entry)
+            }
             Err(error) => {
+                if matches!(error, ignore::Error::Loop { .. }) {
+                    self.seen.entries += 1; // an entry of its directory, reported instead of walked
+                }
                 self.sink.skip(skipped_from_error(&error));
                 WalkState::Continue
             }
@@ -159,7 +202,34 @@ impl<S: BlobSink> ParallelVisitor for Visitor<'_, S> {
     }
 }
 
+impl<S> Drop for Visitor<'_, S> {
+    fn drop(&mut self) {
+        if let Some(hidden) = self.hidden {
+            let mut hidden = hidden.lock().unwrap_or_else(|p| p.into_inner());
+            let seen = std::mem::take(&mut self.seen);
+            hidden.dirs.extend(seen.dirs);
+            hidden.entries += seen.entries;
+            hidden.rules_seen |= seen.rules_seen;
+        }
+    }
+}
+
 impl<S: BlobSink> Visitor<'_, S> {
+    /// Note what the walker handed over, to count later what ignore rules hid.
+    fn count_hidden(&mut self, entry: &DirEntry) {
+        if self.hidden.is_none() {
+            return;
+        }
+        if entry.depth() > 0 {
+            self.seen.entries += 1;
+        }
+        if entry.file_type().is_some_and(|t| t.is_dir()) {
+            self.seen.dirs.push(entry.path().to_path_buf());
+        } else if entry.file_name() == ".gitignore" || entry.file_name() == ".ignore" {
+            self.seen.rules_seen = true;
+        }
+    }
+
     fn visit_entry(&mut self, entry: &DirEntry) -> WalkState {
         let Some(file_type) = entry.file_type() else {
             return WalkState::Continue;
@@ -186,12 +256,38 @@ impl<S: BlobSink> Visitor<'_, S> {
         }
         let display = self.display_path(path);
         match self.read(path) {
-            Ok(Content::Buffer) => {
+            Ok(Content::Whole) => {
                 let bytes = std::mem::take(&mut self.buffer);
                 self.emit(&display, &bytes);
                 self.buffer = bytes;
             }
-            Ok(Content::Mapped(map)) => self.emit(&display, &map),
+            Ok(Content::Windowed { file, size, before }) => {
+                match self.read_windows(&file, &display, size) {
+                    Err(error) => self.skip(path, &format!("cannot read: {error}")),
+                    Ok(read) => {
+                        if let Some(before) = before
+                            && file
+                                .metadata()
+                                .is_ok_and(|after| changed(&before, &after, read))
+                        {
+                            self.skip(path, "changed while being read");
+                        }
+                    }
+                }
+                self.buffer.clear();
+                self.buffer.shrink_to(READ_BUFFER_CAPACITY);
+            }
+            Ok(Content::Utf16TooLarge) => {
+                self.skip(
+                    path,
+                    &format!(
+                        "UTF-16 text larger than the read window ({} bytes) is not scanned",
+                        self.window_bytes
+                    ),
+                );
+                self.buffer.clear();
+                self.buffer.shrink_to(READ_BUFFER_CAPACITY);
+            }
             Ok(Content::TooLarge(size)) => self.skip(
                 path,
                 &format!(
@@ -222,20 +318,24 @@ impl<S: BlobSink> Visitor<'_, S> {
         }
     }
 
+    fn origin(path: &str) -> Origin {
+        Origin::File {
+            path: path.to_string(),
+        }
+    }
+
     fn emit(&mut self, path: &str, bytes: &[u8]) {
         self.sink.blob(Blob {
             id: None,
             bytes,
-            origin: Origin::File {
-                path: path.to_string(),
-            },
+            origin: Self::origin(path),
             lines: None,
         });
     }
 
-    /// Read a file with as few system calls as a plain read: files under the mapping threshold
-    /// are read whole into the thread's buffer (no `stat`); larger ones are checked against
-    /// `--max-file-size` and memory-mapped.
+    /// Read a file with as few system calls as a plain read: up to one window into the
+    /// thread's buffer (no `stat`). A file that fills the window is checked against
+    /// `--max-file-size` and left open for [`Visitor::read_windows`].
     fn read(&mut self, path: &Path) -> std::io::Result<Content> {
         let forensic = self.forensic.is_some();
         let file = if forensic {
@@ -245,8 +345,9 @@ impl<S: BlobSink> Visitor<'_, S> {
         };
         let before = forensic.then(|| file.metadata()).transpose()?;
         self.buffer.clear();
-        let read = (&file).take(MMAP_THRESHOLD).read_to_end(&mut self.buffer)?;
-        if (read as u64) < MMAP_THRESHOLD {
+        let window = self.window_bytes as u64;
+        let read = (&file).take(window).read_to_end(&mut self.buffer)?;
+        if (read as u64) < window {
             if read as u64 > self.max_file_size {
                 return Ok(Content::TooLarge(read as u64));
             }
@@ -255,18 +356,73 @@ impl<S: BlobSink> Visitor<'_, S> {
             {
                 return Ok(Content::Changed);
             }
-            return Ok(Content::Buffer);
+            return Ok(Content::Whole);
         }
-        self.buffer.clear();
-        self.buffer.shrink_to(READ_BUFFER_CAPACITY);
-        let size = file.metadata()?.len();
+        let size = file.metadata()?.len().max(read as u64);
         if size > self.max_file_size {
             return Ok(Content::TooLarge(size));
         }
-        // SAFETY: the map is read-only and dropped before the visitor moves on; a file
-        // truncated underneath us can fault, which is the accepted cost of mapping.
-        let map = unsafe { memmap2::Mmap::map(&file)? };
-        Ok(Content::Mapped(map))
+        if matches!(self.buffer.as_slice(), [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..]) && size > window {
+            return Ok(Content::Utf16TooLarge);
+        }
+        Ok(Content::Windowed { file, size, before })
+    }
+
+    /// Hand a large file to the sink window by window: the buffer holds the first window; each
+    /// next one keeps the last `overlap` bytes of the one before (from a line start where one is
+    /// near) and reads the rest. Reads stop at the size the file had when it was opened, at its
+    /// end, or when the sink wants no more (a binary first window). Returns the bytes read.
+    fn read_windows(&mut self, file: &File, path: &str, size: u64) -> std::io::Result<u64> {
+        let window_bytes = self.window_bytes;
+        let overlap = (window_bytes / 4).min(MAX_OVERLAP_BYTES);
+        let mut total = self.buffer.len() as u64;
+        let mut rest = file.take(size.saturating_sub(total));
+        let mut window = Window {
+            lines_before: 0,
+            columns_before: 0,
+            owned: 0..0,
+            continued: false,
+        };
+        loop {
+            let wanted = window_bytes - self.buffer.len();
+            total += (&mut rest)
+                .take(wanted as u64)
+                .read_to_end(&mut self.buffer)? as u64;
+            let len = self.buffer.len();
+            let last = len < window_bytes || rest.limit() == 0;
+            let (next_start, owned_end) = if last {
+                (len, len)
+            } else {
+                let from = len - overlap;
+                let aligned = memchr::memchr(b'\n', &self.buffer[from..from + overlap / 4])
+                    .map_or(from, |i| from + i + 1);
+                (aligned, from + overlap / 2)
+            };
+            window.owned.end = owned_end;
+            let bytes = std::mem::take(&mut self.buffer);
+            let more = self.sink.window(
+                Blob {
+                    id: None,
+                    bytes: &bytes,
+                    origin: Self::origin(path),
+                    lines: None,
+                },
+                &window,
+            );
+            self.buffer = bytes;
+            if last || !more {
+                return Ok(total);
+            }
+            let dropped = &self.buffer[..next_start];
+            window.lines_before += memchr::memchr_iter(b'\n', dropped).count();
+            window.columns_before = match memchr::memrchr(b'\n', dropped) {
+                Some(i) => utf16_len(&dropped[i + 1..]),
+                None => window.columns_before + utf16_len(dropped),
+            };
+            window.owned.start = owned_end - next_start;
+            window.continued = true;
+            self.buffer.drain(..next_start);
+        }
     }
 
     fn skip(&mut self, path: &Path, reason: &str) {
@@ -290,13 +446,79 @@ impl<S: BlobSink> Visitor<'_, S> {
     }
 }
 
+/// What a walk saw, to count the paths ignore rules hid without a hook in the walker: the
+/// directories it entered and the entries it handed over. The count is the directories' entries
+/// less those handed over (an ignored directory counts once; `.git`, never walked, is not
+/// counted). The directories are listed again (names only: one `getdents`, no `stat`) only when
+/// some ignore file applies: one was walked, or a root or one of its parents holds a
+/// `.gitignore`, an `.ignore` or a `.git` (its `info/exclude`); else nothing can be hidden and
+/// the count costs nothing.
+#[derive(Default)]
+struct Hidden {
+    dirs: Vec<PathBuf>,
+    entries: u64,
+    rules_seen: bool,
+}
+
+impl Hidden {
+    fn count(&self, roots: &[PathBuf]) -> u64 {
+        let rules_above = || {
+            roots.iter().any(|root| {
+                std::path::absolute(root).is_ok_and(|root| {
+                    root.ancestors().any(|dir| {
+                        [".gitignore", ".ignore", ".git"]
+                            .iter()
+                            .any(|name| dir.join(name).exists())
+                    })
+                })
+            })
+        };
+        if !self.rules_seen && !rules_above() {
+            return 0;
+        }
+        let listed: u64 = self
+            .dirs
+            .iter()
+            .filter_map(|dir| std::fs::read_dir(dir).ok())
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| e.file_name() != ".git")
+                    .count() as u64
+            })
+            .sum();
+        listed.saturating_sub(self.entries)
+    }
+}
+
 enum Content {
-    /// In the visitor's buffer.
-    Buffer,
-    Mapped(memmap2::Mmap),
+    /// Whole, in the visitor's buffer.
+    Whole,
+    /// Larger than a window: the first window is in the buffer. The open file, its size, and
+    /// (a sweep) its metadata before it was read.
+    Windowed {
+        file: File,
+        size: u64,
+        before: Option<std::fs::Metadata>,
+    },
+    /// UTF-16 text (a byte order mark) larger than a window: its windows could not be decoded.
+    Utf16TooLarge,
     TooLarge(u64),
     /// Its size or modification time changed while it was read (a sweep only).
     Changed,
+}
+
+/// UTF-16 code units of UTF-8 text (what `source::locate` counts columns in), counted without
+/// decoding: one per character, two for those outside the basic plane.
+fn utf16_len(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0x80..=0xBF => 0,
+            0xF0..=0xFF => 2,
+            _ => 1,
+        })
+        .sum()
 }
 
 /// The git repository an entry stands for, in a sweep: a `.git` directory or file names its

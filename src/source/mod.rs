@@ -71,10 +71,32 @@ impl Origin {
     }
 }
 
+/// Where one window of a file too large to read whole sits in that file (`source::fs` reads
+/// such files window by window, each overlapping the one before).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// Lines of the file before the window's first byte.
+    pub lines_before: usize,
+    /// UTF-16 columns of the window's first line that lie before the window (0 when the window
+    /// starts a line).
+    pub columns_before: usize,
+    /// The window's own part: candidates starting outside it belong to a neighbour (the overlap
+    /// is scanned twice, its findings reported once).
+    pub owned: Range<usize>,
+    /// Not the file's first window: its text/binary judgement was made on the first one.
+    pub continued: bool,
+}
+
 /// Where sources push what they produce. One sink per worker thread.
 pub trait BlobSink: Send {
     /// Content to scan.
     fn blob(&mut self, blob: Blob<'_>);
+    /// One window of a large file, in order; `false`: the sink wants no more of this file (the
+    /// first window was binary).
+    fn window(&mut self, blob: Blob<'_>, window: &Window) -> bool;
+    /// Paths a walk did not visit because ignore rules hid them (an ignored directory counts
+    /// once).
+    fn ignored(&mut self, paths: u64);
     /// Something that could not be read, and why.
     fn skip(&mut self, skipped: Skipped);
 }

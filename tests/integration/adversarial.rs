@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::support::measure::Measured;
 use crate::support::*;
 
 const MAX_RSS_KB: u64 = 1 << 20; // 1 GiB
@@ -14,6 +15,11 @@ const BOUND: Duration = Duration::from_secs(90);
 
 /// Run, assert the bounds, print the cost, and return the outcome.
 fn bounded(case: &str, ks: Ks) -> Outcome {
+    bounded_measured(case, ks).outcome
+}
+
+/// `bounded`, keeping the measured cost.
+fn bounded_measured(case: &str, ks: Ks) -> Measured {
     let run = run_measured(ks, BOUND);
     println!(
         "adversarial {case}: {:.2} s, peak RSS {} MB, exit {}",
@@ -28,7 +34,7 @@ fn bounded(case: &str, ks: Ks) -> Outcome {
     );
     let stderr = run.outcome.stderr_str();
     assert!(!stderr.contains("panicked"), "{case}: {stderr}");
-    run.outcome
+    run
 }
 
 /// Write `total` bytes made of `unit` repeated, without holding them all in memory.
@@ -204,4 +210,110 @@ fn jwks_audit_of_100000_keys_sharing_one_kid() {
         .filter(|d| d["code"] == "duplicate-kid")
         .count();
     assert_eq!(duplicates, 1);
+}
+
+/// A 2 GB sparse text file scanned whole (`--max-file-size 3G`) is read in windows, not into
+/// memory: the key after the hole is found once, on its line, under 200 MiB of peak memory.
+#[test]
+fn a_2_gb_sparse_text_file_is_read_in_windows() {
+    use std::io::{Seek, SeekFrom};
+    const MAX_WINDOWED_RSS_KB: u64 = 200 << 10;
+    let t = Tree::new();
+    let path = t.root().join("sparse.log");
+    // More text than the binary sniff (8 KiB) reads, so the file is judged text.
+    let header: String = (0..400)
+        .map(|i| format!("log line {i:04} of a long text file\n"))
+        .collect();
+    let key = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
+    let mut file = std::fs::File::create(&path).expect("create");
+    file.write_all(header.as_bytes()).expect("header");
+    file.seek(SeekFrom::Start(2 << 30))
+        .expect("seek past the hole");
+    file.write_all(b"\n").expect("end the hole's line");
+    file.write_all(key.pem.as_bytes()).expect("key");
+    let size = file.metadata().expect("size").len();
+    drop(file);
+    let run = bounded_measured(
+        "2 GB sparse text file, read in windows",
+        Ks::new("scan")
+            .arg(t.root())
+            .format("json")
+            .args(["--max-file-size", "3G"]),
+    );
+    assert!(
+        run.peak_rss_kb < MAX_WINDOWED_RSS_KB,
+        "peak RSS {} kB",
+        run.peak_rss_kb
+    );
+    assert_eq!(run.outcome.code, 1, "{}", run.outcome.stderr_str());
+    let scan = run.outcome.scan();
+    let found = scan.one_with_thumbprint(&key.thumbprint());
+    let locations = found["locations"].as_array().expect("locations");
+    assert_eq!(locations.len(), 1, "{}", scan.summary());
+    // 400 header lines, the hole's line, then the key.
+    assert_eq!(locations[0]["line"], 402, "{}", scan.pretty());
+    assert_eq!(locations[0]["column"], 1);
+    assert_eq!(scan.json["stats"]["bytes_scanned"], size);
+    assert_eq!(scan.json["stats"]["files_scanned"], 1);
+}
+
+/// With a 64 KiB window (`KEYSWEEP_WINDOW_BYTES`, so 16 KiB of overlap), a key across a window
+/// boundary, one wholly inside an overlap, a JWK across the next boundary and a key windows later
+/// are each found once, on their line and column; every byte is counted once.
+#[test]
+fn keys_across_window_boundaries_are_found_once_on_their_line() {
+    const WINDOW: usize = 64 * 1024;
+    let filler = |text: &mut String, until: usize| {
+        let mut i = 0;
+        while text.len() < until {
+            text.push_str(&format!("filler line {i:06}, nothing to see here\n"));
+            i += 1;
+        }
+    };
+    let in_overlap = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
+    let across = gen_key(Alg::Rsa(2048), Enc::Traditional);
+    let jwk = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
+    let later = gen_key(Alg::Ec(Curve::P384), Enc::Traditional);
+    let jwk_text = format!("config = {}\n", jwk.jwk);
+    let mut text = String::new();
+    // The second window starts within a line of WINDOW - overlap (48 KiB).
+    filler(&mut text, 52 * 1024);
+    text.push_str(&in_overlap.pem);
+    filler(&mut text, WINDOW - across.pem.len() / 2);
+    text.push_str(&across.pem);
+    assert!(text.len() > WINDOW && text.len() - across.pem.len() < WINDOW);
+    // The second window ends within a line of 48 KiB + 64 KiB.
+    filler(&mut text, 112 * 1024 - 100);
+    let jwk_at = text.len();
+    text.push_str(&jwk_text);
+    assert!(jwk_at < 112 * 1024 && text.len() > 112 * 1024 + 40);
+    filler(&mut text, 300 * 1024);
+    text.push_str(&later.pem);
+    filler(&mut text, 400 * 1024);
+    let t = Tree::new();
+    t.write("big.txt", &text);
+    let scan = Ks::new("scan")
+        .arg(t.root())
+        .format("json")
+        .env("KEYSWEEP_WINDOW_BYTES", WINDOW.to_string())
+        .run()
+        .scan();
+    assert_eq!(scan.code, 1, "{}", scan.stderr);
+    for (key, needle) in [
+        (&in_overlap, in_overlap.pem.as_str()),
+        (&across, across.pem.as_str()),
+        (&jwk, jwk_text.as_str()),
+        (&later, later.pem.as_str()),
+    ] {
+        let found = scan.one_with_thumbprint(&key.thumbprint());
+        let locations = found["locations"].as_array().expect("locations");
+        assert_eq!(locations.len(), 1, "{}", scan.summary());
+        let (line, column) = line_col(&text, needle);
+        assert_eq!(locations[0]["line"], line, "{}", scan.pretty());
+        if needle != jwk_text {
+            assert_eq!(locations[0]["column"], column, "{}", scan.pretty());
+        }
+    }
+    assert_eq!(scan.findings().len(), 4, "{}", scan.summary());
+    assert_eq!(scan.json["stats"]["bytes_scanned"], text.len());
 }

@@ -41,65 +41,54 @@ fn a_dangling_begin_line_does_not_hide_the_next_key() {
     history.one_with_thumbprint(&key.thumbprint());
 }
 
-/// User rules that made the PEM detector (and `rules check`) panic.
+/// User rules that made the PEM detector (and `rules check`) panic are refused when loaded: exit
+/// 2 with an error naming the file and the rule, for `scan` and for `rules check`.
 #[test]
-fn user_pem_rules_cannot_panic_the_detector() {
-    let t = Tree::new();
-    let config = t.write(
-        "keysweep.toml",
-        r#"
-[[rule]]
-id = "user/empty-label"
-title = "label may be empty"
-description = "a label group that can match nothing"
-severity = "high"
-keywords = ["PRIVATE KEY"]
-regex = '''-----BEGIN (?P<label>(?:X )?)(?s:.*?)PRIVATE KEY-----'''
-detect = "pem"
-examples = ["-----BEGIN PRIVATE KEY-----"]
-negative_examples = []
-
-[[rule]]
-id = "user/end-first"
-title = "END before the header"
-description = "a match whose END comes first"
-severity = "high"
-keywords = ["END PRIVATE"]
-regex = '''-----END PRIVATE KEY-----(?s:.{0,200})-----BEGIN (?P<label>PRIVATE KEY)-----'''
-detect = "pem"
-examples = ["-----END PRIVATE KEY----- -----BEGIN PRIVATE KEY-----"]
-negative_examples = []
-"#,
-    );
-    t.write(
-        "odd.txt",
-        "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY----- x -----BEGIN PRIVATE KEY-----\n",
-    );
+fn user_pem_rules_that_could_panic_the_detector_are_refused_at_load() {
+    let cases = [
+        (
+            "user/empty-label",
+            r"-----BEGIN (?P<label>(?:X )?)(?s:.*?)PRIVATE KEY-----",
+            "-----BEGIN PRIVATE KEY-----",
+            "group `label` can match the empty string",
+        ),
+        (
+            "user/end-first",
+            r"-----END PRIVATE KEY-----(?s:.{0,200})-----BEGIN (?P<label>PRIVATE KEY)-----",
+            "-----END PRIVATE KEY----- -----BEGIN PRIVATE KEY-----",
+            "every match must start with `-----BEGIN `",
+        ),
+    ];
     let key = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
-    t.write("real.pem", &key.pem);
-    let scan = Ks::new("scan")
-        .arg(t.root())
-        .format("json")
-        .arg("--config")
-        .arg(&config)
-        .run();
-    assert!(
-        !scan.stderr_str().contains("panicked"),
-        "{}",
-        scan.stderr_str()
-    );
-    scan.scan().one_with_thumbprint(&key.thumbprint());
-    let check = Ks::new("rules")
-        .arg("check")
-        .arg("--config")
-        .arg(&config)
-        .run();
-    assert!(
-        !check.stderr_str().contains("panicked"),
-        "{}",
-        check.stderr_str()
-    );
-    assert_eq!(check.code, 1, "the examples fail, they do not crash");
+    for (id, regex, example, problem) in cases {
+        let t = Tree::new();
+        let config = t.write(
+            "rules.toml",
+            format!(
+                "[[rule]]\nid = \"{id}\"\ntitle = \"t\"\ndescription = \"d\"\n\
+                 severity = \"high\"\nkeywords = [\"PRIVATE KEY\"]\nregex = '''{regex}'''\n\
+                 detect = \"pem\"\nexamples = [\"{example}\"]\nnegative_examples = []\n"
+            ),
+        );
+        t.write(
+            "odd.txt",
+            "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY----- x -----BEGIN PRIVATE KEY-----\n",
+        );
+        t.write("real.pem", &key.pem);
+        for command in [
+            Ks::new("scan").arg(t.root()).format("json"),
+            Ks::new("rules").arg("check"),
+        ] {
+            let out = command.arg("--config").arg(&config).run();
+            let stderr = out.stderr_str();
+            assert!(!stderr.contains("panicked"), "{stderr}");
+            assert_eq!(out.code, 2, "{id}: {stderr}");
+            assert!(
+                stderr.contains("rules.toml") && stderr.contains(id) && stderr.contains(problem),
+                "{id}: {stderr}"
+            );
+        }
+    }
 }
 
 /// 10,000 keys sharing one kid used to take seconds, gigabytes and 694 MB of output.
@@ -360,4 +349,68 @@ fn verbose_names_binary_inputs() {
         stderr.contains("evil\\x1b[2J.bin") && !stderr.contains('\x1b'),
         "{stderr}"
     );
+}
+
+/// Paths hidden by `.gitignore`, `.ignore` and `.git/info/exclude` are counted in the summary of
+/// every format (an ignored directory once; `.git` never); `--no-ignore` reads them.
+#[test]
+fn files_hidden_by_ignore_rules_are_counted_in_the_summary() {
+    let t = Tree::new();
+    t.git_init();
+    t.write(".gitignore", "build/\n*.log\n!keep.log\n");
+    t.write(".ignore", "tmp.txt\n");
+    t.write(".git/info/exclude", "excluded.txt\n");
+    let key = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
+    t.write("build/deep/k.pem", &key.pem);
+    t.write("build/out.txt", "out\n");
+    for path in [
+        "x.log",
+        "y.log",
+        "tmp.txt",
+        "excluded.txt",
+        "src/deep/z.log",
+    ] {
+        t.write(path, "hidden\n");
+    }
+    for path in ["keep.log", "src/main.rs", "src/deep/lib.rs"] {
+        t.write(path, "read\n");
+    }
+    // build/, x.log, y.log, tmp.txt, excluded.txt, src/deep/z.log
+    const HIDDEN: u64 = 6;
+    let reports = Tree::new();
+    let sarif = reports.root().join("report.sarif");
+    let jsonl = reports.root().join("report.jsonl");
+    let out = Ks::new("scan")
+        .arg(t.root())
+        .format("json")
+        .arg("--report")
+        .arg(format!("sarif:{}", sarif.display()))
+        .arg("--report")
+        .arg(format!("jsonl:{}", jsonl.display()))
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr_str());
+    let report = out.json();
+    assert_eq!(report["stats"]["ignored"], HIDDEN, "{report:#}");
+    assert_eq!(report["findings"], json!([]));
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).expect("sarif")).expect("sarif json");
+    assert_eq!(sarif["runs"][0]["properties"]["stats"]["ignored"], HIDDEN);
+    let summary: Value = std::fs::read_to_string(&jsonl)
+        .expect("jsonl")
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).expect("jsonl line"))
+        .find(|record| record["type"] == "summary")
+        .expect("summary record");
+    assert_eq!(summary["stats"]["ignored"], HIDDEN, "{summary}");
+    let human = Ks::new("scan").arg(t.root()).format("human").run();
+    assert!(
+        human
+            .stdout_str()
+            .contains(&format!("; 0 skipped, {HIDDEN} ignored")),
+        "{}",
+        human.stdout_str()
+    );
+    let everything = t.scan(&["--no-ignore"]);
+    assert_eq!(everything.json["stats"]["ignored"], 0);
+    everything.one_with_thumbprint(&key.thumbprint());
 }

@@ -100,3 +100,107 @@ negative_examples = ["acme_short"]
     let error = RuleSet::load(&[bad.as_path()]).expect_err("bad regex is rejected");
     assert!(error.to_string().contains("x/y"), "{error}");
 }
+
+/// A rule that a detector could not read is refused when loaded, with an error naming the file,
+/// the rule and the problem; `rules check` and `scan` exit 2 on it.
+#[test]
+fn rules_a_detector_cannot_read_are_refused_at_load() {
+    // (id, detect, regex, extra fields, what the error says)
+    let cases = [
+        (
+            "t/empty-match",
+            "none",
+            r"(?:tok_)?[a-z]*",
+            "",
+            "can match the empty string",
+        ),
+        ("t/never", "none", r"tok_[a&&b]", "", "can never match"),
+        (
+            "t/empty-secret",
+            "none",
+            r"tok_(?P<secret>[a-z]*)",
+            "",
+            "group `secret` can match the empty string",
+        ),
+        (
+            "t/empty-group-1",
+            "base64",
+            r"tok_([A-Za-z0-9+/]*)",
+            "",
+            "group `1` can match the empty string",
+        ),
+        (
+            "t/jwt-empty",
+            "jwt",
+            r"eyJ(?P<secret>[A-Za-z0-9_.\-]*)",
+            "",
+            "group `secret` can match the empty string",
+        ),
+        (
+            "t/hmac-no-secret",
+            "hmac",
+            r"tok_secret\s*=\s*\S+",
+            "",
+            "group named `secret`",
+        ),
+        (
+            "t/pem-no-end",
+            "pem",
+            r"-----BEGIN PRIVATE KEY-----(?s:.*?)END",
+            "",
+            "must end with `-----`",
+        ),
+        (
+            "t/unknown-detector",
+            "magic",
+            r"tok_[a-z]+",
+            "",
+            "unknown variant `magic`",
+        ),
+        (
+            "t/entropy",
+            "none",
+            r"tok_[a-z]+",
+            "entropy = 9.5\n",
+            "entropy 9.5 is outside 0 to 8",
+        ),
+        (
+            "t/window",
+            "none",
+            r"tok_[a-z]+",
+            "window = { before = 0, after = 10000000 }\n",
+            "window of 10000000 bytes",
+        ),
+        ("t/no-regex", "none", "", "", "missing field `regex`"),
+    ];
+    let dir = Tree::new();
+    for (id, detect, regex, extra, problem) in cases {
+        let regex_line = if regex.is_empty() {
+            String::new()
+        } else {
+            format!("regex = '''{regex}'''\n")
+        };
+        let path = dir.write(
+            "user.toml",
+            format!(
+                "[[rule]]\nid = \"{id}\"\ntitle = \"t\"\ndescription = \"d\"\nseverity = \"low\"\n\
+                 keywords = [\"tok_\"]\n{regex_line}detect = \"{detect}\"\n{extra}\
+                 examples = [\"tok_abcdef\"]\nnegative_examples = []\n"
+            ),
+        );
+        let error = RuleSet::load(&[path.as_path()]).expect_err(id);
+        let message = format!("{:#}", anyhow::Error::from(error));
+        assert!(
+            message.contains("user.toml") && message.contains(id) && message.contains(problem),
+            "{id}: {message}"
+        );
+        let check = Ks::new("rules")
+            .arg("check")
+            .arg("--config")
+            .arg(&path)
+            .run();
+        assert_eq!(check.code, 2, "{id}: {}", check.stderr_str());
+        assert!(check.stderr_str().contains(id), "{}", check.stderr_str());
+        assert!(!check.stderr_str().contains("panicked"));
+    }
+}
