@@ -5,6 +5,7 @@
 mod embedded;
 mod jose;
 mod pem;
+mod pkcs12;
 
 use serde_json::Value;
 
