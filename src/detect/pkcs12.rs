@@ -311,3 +311,46 @@ impl Opener {
         Err(Lock::NoPassword)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_password_is_tried_first_in_both_encodings() {
+        let tried: Vec<Password> = candidates().collect();
+        assert_eq!(tried[0].text, "");
+        assert_eq!(tried[1].text, "");
+        assert_ne!(tried[0].zero_length, tried[1].zero_length);
+        assert_eq!(tried[2].text, "changeit");
+        assert_eq!(tried.len(), 2 + common_passwords().count());
+    }
+
+    #[test]
+    fn password_list_is_clean() {
+        let list: Vec<&str> = common_passwords().collect();
+        assert!(list.len() >= 10);
+        for (i, password) in list.iter().enumerate() {
+            assert_eq!(
+                password.trim(),
+                *password,
+                "no stray whitespace: {password:?}"
+            );
+            assert!(!list[..i].contains(password), "duplicate {password:?}");
+        }
+    }
+
+    #[test]
+    fn not_a_pfx_is_none() {
+        assert!(open(b"").is_none());
+        assert!(open(&[0x30, 0x03, 0x02, 0x01, 0x03]).is_none());
+        // version, then an authSafe whose content type is not data: unsupported, not unreadable.
+        let signed = [
+            0x30, 0x12, 0x02, 0x01, 0x03, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+            0x0d, 0x01, 0x07, 0x02, 0xa0, 0x00,
+        ];
+        let contents = open(&signed).expect("readable");
+        assert!(contents.keys.is_empty());
+        assert!(matches!(contents.locked[..], [Lock::Unsupported(_)]));
+    }
+}

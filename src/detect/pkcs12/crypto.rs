@@ -312,8 +312,16 @@ fn pbes2(params: Element<'_>, password: Password, ciphertext: &[u8]) -> Result<V
 
 /// A readable name for an OID given as DER content bytes.
 pub fn oid_name(oid: &[u8]) -> String {
-    ObjectIdentifier::from_bytes(oid)
-        .map_or_else(|_| "an unknown algorithm".to_string(), |o| o.to_string())
+    let Ok(oid) = ObjectIdentifier::from_bytes(oid) else {
+        return "an unknown algorithm".to_string();
+    };
+    match oid.to_string().as_str() {
+        "1.2.840.113549.1.12.1.1" => "pbeWithSHAAnd128BitRC4".to_string(),
+        "1.2.840.113549.1.12.1.2" => "pbeWithSHAAnd40BitRC4".to_string(),
+        "1.2.840.113549.1.5.14" => "PBMAC1".to_string(),
+        "1.2.840.113549.1.7.3" => "envelopedData".to_string(),
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]

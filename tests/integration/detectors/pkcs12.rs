@@ -77,7 +77,7 @@ impl Fixture {
 }
 
 fn try_openssl(args: &[&str], dir: &Path) -> Result<(), String> {
-    require("openssl");
+    crate::support::tools::require("openssl");
     let out = Command::new("openssl")
         .args(args)
         .current_dir(dir)
