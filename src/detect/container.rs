@@ -152,10 +152,10 @@ fn pkcs12_key(bytes: &[u8], rule_id: &str, pkcs8: &[u8], access: Access) -> Cand
             whole_file(bytes, rule_id, public.kind(), format, key, Some(detail))
         }
         Err(_) => {
-            let algorithm = keys::pkcs8_algorithm(pkcs8);
-            let (kind, key_type) = match algorithm.as_deref() {
-                Some(keys::OID_DSA) => (kind::DSA, "DSA"),
-                _ => (kind::OTHER, "unknown"),
+            let (kind, key_type) = if pkcs8_algorithm(pkcs8).as_deref() == Some(OID_DSA) {
+                (kind::DSA, "DSA")
+            } else {
+                (kind::OTHER, "unknown")
             };
             let mut key = opaque(key_type);
             key.encrypted = false;
@@ -163,6 +163,17 @@ fn pkcs12_key(bytes: &[u8], rule_id: &str, pkcs8: &[u8], access: Access) -> Cand
             whole_file(pkcs8, rule_id, kind, format, key, Some(detail))
         }
     }
+}
+
+/// `id-dsa`.
+const OID_DSA: &str = "1.2.840.10040.4.1";
+
+/// The algorithm OID of a PKCS#8 `PrivateKeyInfo` (kept here so this module does not depend on
+/// helpers `keys` may reorganise).
+fn pkcs8_algorithm(der: &[u8]) -> Option<String> {
+    use pkcs8::der::Decode;
+    let info = pkcs8::PrivateKeyInfo::from_der(der).ok()?;
+    Some(info.algorithm.oid.to_string())
 }
 
 /// Why a PKCS#12 file (or part of it) stayed locked, for the report; `None` when nothing did.
