@@ -13,7 +13,7 @@ seconds="${1:-10}"
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(scan container jwks jwt rules encoding settings archive)
+  targets=(scan container pkcs12 jwks jwt rules encoding settings archive)
 fi
 
 export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
@@ -68,7 +68,25 @@ seeds = {
 for name, data in seeds.items():
     open(f"{out}/{name}", "wb").write(data)
 PY
+    pkcs12) seed_pkcs12 "$dir" ;;
   esac
+}
+
+# PKCS#12 seeds written by openssl: unencrypted without a MAC (the fuzzer can reach every bag),
+# and the encrypted, MAC-protected and legacy shapes. Without openssl the corpus starts empty.
+seed_pkcs12() {
+  local dir="$1" tmp
+  command -v openssl >/dev/null || return 0
+  compgen -G "$dir/*.p12" >/dev/null && return 0 # seeded on an earlier run
+  tmp="$(mktemp -d)"
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/key.pem" 2>/dev/null
+  openssl req -x509 -new -key "$tmp/key.pem" -subj /CN=seed -days 1 -out "$tmp/cert.pem" 2>/dev/null
+  local export=(openssl pkcs12 -export -inkey "$tmp/key.pem" -in "$tmp/cert.pem" -passout pass:)
+  "${export[@]}" -keypbe NONE -certpbe NONE -nomac -out "$dir/plain-nomac.p12" 2>/dev/null || true
+  "${export[@]}" -nomac -out "$dir/pbes2-nomac.p12" 2>/dev/null || true
+  "${export[@]}" -out "$dir/pbes2.p12" 2>/dev/null || true
+  "${export[@]}" -legacy -nomac -out "$dir/legacy-nomac.p12" 2>/dev/null || true
+  rm -rf "$tmp"
 }
 
 status=0

@@ -1,9 +1,14 @@
 //! Binary key material recognised by file name or magic bytes: DER private keys, PKCS#12/PFX,
 //! Java KeyStore (JKS) and JCEKS files. Binary files are otherwise not scanned.
+//!
+//! PKCS#12 files are opened (`detect::pkcs12`): each private key inside is reported like any
+//! other private key, with how the file was opened; a file that stays locked is reported as a
+//! key store.
 
 use sha2::{Digest, Sha256};
 
 use super::keys;
+use super::pkcs12::{self, Access, Lock};
 use crate::finding::{Candidate, KeyInfo, kind};
 
 const JKS_MAGIC: [u8; 4] = [0xfe, 0xed, 0xfe, 0xed];
@@ -39,39 +44,153 @@ fn looks_like_pkcs12(der: &[u8]) -> bool {
     rest.get(skip..skip + 3) == Some(&[0x02, 0x01, 0x03])
 }
 
-/// Examine a binary key file. Returns at most one candidate spanning the whole file.
-pub fn detect(bytes: &[u8], rule_id: &str) -> Option<Candidate> {
-    let (kind, format, key) = if let Some((public, structure)) = der_private_key(bytes) {
+/// Examine a binary key file: one candidate spanning the whole file, or for a PKCS#12 file one
+/// per private key it holds (none for a certificate-only store).
+pub fn detect(bytes: &[u8], rule_id: &str) -> Vec<Candidate> {
+    let (kind, format, key, detail) = if let Some((public, structure)) = der_private_key(bytes) {
         (
             public.kind(),
             format!("der-{structure}"),
             public.key_info(false),
+            None,
         )
     } else if bytes.starts_with(&JKS_MAGIC) && jks_has_private_key(bytes) {
-        (kind::KEYSTORE, "jks".to_string(), opaque("JKS"))
+        (kind::KEYSTORE, "jks".to_string(), opaque("JKS"), None)
     } else if bytes.starts_with(&JCEKS_MAGIC) {
-        (kind::KEYSTORE, "jceks".to_string(), opaque("JCEKS"))
+        (kind::KEYSTORE, "jceks".to_string(), opaque("JCEKS"), None)
     } else if looks_like_pkcs12(bytes) {
-        (kind::KEYSTORE, "pkcs12".to_string(), opaque("PKCS#12"))
+        return pkcs12_candidates(bytes, rule_id);
     } else {
-        return None;
+        return Vec::new();
     };
+    vec![whole_file(bytes, rule_id, kind, format, key, detail)]
+}
+
+/// A candidate spanning the whole file (located at line 1).
+fn whole_file(
+    bytes: &[u8],
+    rule_id: &str,
+    kind: &str,
+    format: String,
+    key: KeyInfo,
+    detail: Option<String>,
+) -> Candidate {
     let identity = match &key.thumbprint {
         Some(thumbprint) => thumbprint.clone().into_bytes(),
         None => Sha256::digest(bytes).to_vec(),
     };
-    Some(Candidate {
+    let preview = match detail {
+        Some(detail) => format!("({detail}, redacted)"),
+        None => format!("({format}, {} bytes, redacted)", bytes.len()),
+    };
+    Candidate {
         kind: kind.to_string(),
         identity,
         secret: String::new(),
-        preview: format!("({format}, {} bytes, redacted)", bytes.len()),
+        preview,
         key: Some(key),
         jwt: None,
         format,
         rule_id: rule_id.to_string(),
         start: 0,
         end: 0,
-    })
+    }
+}
+
+/// Open a PKCS#12 file and report its private keys, or the store itself when it stays locked.
+fn pkcs12_candidates(bytes: &[u8], rule_id: &str) -> Vec<Candidate> {
+    let Some(contents) = pkcs12::open(bytes) else {
+        let detail = format!("PKCS#12, {} bytes, unreadable structure", bytes.len());
+        let format = "pkcs12".to_string();
+        let key = opaque("PKCS#12");
+        return vec![whole_file(
+            bytes,
+            rule_id,
+            kind::KEYSTORE,
+            format,
+            key,
+            Some(detail),
+        )];
+    };
+    let mut out: Vec<Candidate> = contents
+        .keys
+        .iter()
+        .map(|opened| pkcs12_key(bytes, rule_id, &opened.pkcs8, opened.access))
+        .collect();
+    if let Some(reason) = lock_reason(&contents.locked) {
+        let detail = format!("PKCS#12, {} bytes, {reason}", bytes.len());
+        let key = opaque("PKCS#12");
+        let format = "pkcs12".to_string();
+        out.push(whole_file(
+            bytes,
+            rule_id,
+            kind::KEYSTORE,
+            format,
+            key,
+            Some(detail),
+        ));
+    }
+    out
+}
+
+/// One private key read from a PKCS#12 file.
+fn pkcs12_key(bytes: &[u8], rule_id: &str, pkcs8: &[u8], access: Access) -> Candidate {
+    let how = match access {
+        Access::Unencrypted => "unencrypted".to_string(),
+        Access::Password(p) if p.text.is_empty() => "empty password".to_string(),
+        // A password from the shipped list is a well-known default, not a secret: name it.
+        Access::Password(p) => format!("common password '{}'", p.text),
+    };
+    let format = format!("pkcs12, {how}");
+    let detail = match access {
+        Access::Unencrypted => "PKCS#12 holding an unencrypted key".to_string(),
+        Access::Password(_) => format!("PKCS#12 opened with {how}"),
+    };
+    match keys::from_pkcs8_der(pkcs8) {
+        Ok(public) => {
+            let key = public.key_info(false);
+            whole_file(bytes, rule_id, public.kind(), format, key, Some(detail))
+        }
+        Err(_) => {
+            let (kind, key_type) = if pkcs8_algorithm(pkcs8).as_deref() == Some(OID_DSA) {
+                (kind::DSA, "DSA")
+            } else {
+                (kind::OTHER, "unknown")
+            };
+            let mut key = opaque(key_type);
+            key.encrypted = false;
+            // No thumbprint: the identity is a hash of the key itself, not of the file.
+            whole_file(pkcs8, rule_id, kind, format, key, Some(detail))
+        }
+    }
+}
+
+/// `id-dsa`.
+const OID_DSA: &str = "1.2.840.10040.4.1";
+
+/// The algorithm OID of a PKCS#8 `PrivateKeyInfo` (kept here so this module does not depend on
+/// helpers `keys` may reorganise).
+fn pkcs8_algorithm(der: &[u8]) -> Option<String> {
+    use pkcs8::der::Decode;
+    let info = pkcs8::PrivateKeyInfo::from_der(der).ok()?;
+    Some(info.algorithm.oid.to_string())
+}
+
+/// Why a PKCS#12 file (or part of it) stayed locked, for the report; `None` when nothing did.
+fn lock_reason(locked: &[Lock]) -> Option<String> {
+    let tried = || {
+        let common = pkcs12::common_passwords().count();
+        format!("locked: tried empty and {common} common passwords")
+    };
+    let reason = locked.iter().find(|l| !matches!(l, Lock::NoPassword));
+    match (locked.first()?, reason) {
+        (_, Some(Lock::Unsupported(what))) => Some(format!("locked: uses {what}")),
+        (_, Some(Lock::TooManyIterations(n))) => Some(format!(
+            "locked: asks for {n} key-derivation iterations (keysweep stops at {})",
+            pkcs12::MAX_ITERATIONS
+        )),
+        _ => Some(tried()),
+    }
 }
 
 fn opaque(key_type: &str) -> KeyInfo {
@@ -128,6 +247,27 @@ fn jks_has_private_key(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unreadable_pkcs12_is_still_reported() {
+        let found = detect(&[0x30, 0x82, 0x01, 0x00, 0x02, 0x01, 0x03], "t");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].kind, kind::KEYSTORE);
+        assert!(
+            found[0].preview.contains("unreadable"),
+            "{}",
+            found[0].preview
+        );
+    }
+
+    #[test]
+    fn lock_reasons_name_what_was_tried() {
+        assert_eq!(lock_reason(&[]), None);
+        let tried = lock_reason(&[Lock::NoPassword]).unwrap();
+        assert!(tried.starts_with("locked: tried empty and "), "{tried}");
+        let unsupported = lock_reason(&[Lock::NoPassword, Lock::Unsupported("RC4".into())]);
+        assert_eq!(unsupported.as_deref(), Some("locked: uses RC4"));
+    }
 
     #[test]
     fn recognises_containers_by_name_and_magic() {

@@ -8,6 +8,7 @@ pub mod jwk;
 pub mod jwt;
 pub mod keys;
 pub mod pem;
+pub mod pkcs12;
 
 use crate::finding::Candidate;
 use crate::rules::{Detector, Rule};

@@ -7,6 +7,7 @@ mod jose;
 mod jwt_shapes;
 mod keys_other;
 mod pem;
+mod pkcs12;
 
 use serde_json::Value;
 
