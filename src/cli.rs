@@ -149,7 +149,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub no_history: bool,
 
-    /// Open archives inside archives down to this depth [default: 4].
+    /// Open archives inside archives down to this depth [default: 5].
     #[arg(long, value_name = "N")]
     pub archive_depth: Option<u32>,
 

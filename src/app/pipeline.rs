@@ -10,6 +10,7 @@ use crate::collect::Collector;
 use crate::finding::{Candidate, Skipped, Stats};
 use crate::rules::RuleSet;
 use crate::scan::{BlobKind, Scanner};
+use crate::source::archive;
 use crate::source::git::is_lfs_pointer;
 use crate::source::{Blob, BlobSink, Located, Origin, Window, locate, overlaps};
 
@@ -24,6 +25,8 @@ pub struct Pipeline<'r> {
     seen: Mutex<HashMap<gix::ObjectId, Arc<[Candidate]>>>,
     /// Live counters for a progress display (sweeps).
     counters: Option<&'r Counters>,
+    /// Open archives and scan their members (sweeps), within these limits.
+    archives: Option<archive::Limits>,
 }
 
 impl<'r> Pipeline<'r> {
@@ -34,7 +37,14 @@ impl<'r> Pipeline<'r> {
             max_file_size,
             seen: Mutex::new(HashMap::new()),
             counters: None,
+            archives: None,
         }
+    }
+
+    /// Open archives (zip family, tar, gzip) and scan their members within `limits`.
+    pub fn with_archives(mut self, limits: archive::Limits) -> Self {
+        self.archives = Some(limits);
+        self
     }
 
     /// Count every blob into `counters` as it is read.
@@ -123,6 +133,33 @@ impl ScanWorker<'_> {
     }
 }
 
+impl ScanWorker<'_> {
+    /// When archives are opened and `blob` is one, scan its members instead of it. An archive
+    /// is known by its magic bytes, or by its name when its content is binary (a jar behind a
+    /// launcher script); a text file named `.gz` is still scanned as text.
+    fn open_archive(&mut self, blob: &Blob<'_>) -> bool {
+        let Some(limits) = self.pipeline.archives.clone() else {
+            return false;
+        };
+        let head = &blob.bytes[..blob.bytes.len().min(archive::HEAD_LEN)];
+        let path = blob.origin.path();
+        let by_magic = archive::archive_kind("", head).is_some();
+        let by_name = || {
+            archive::archive_kind(&path, head).is_some() && memchr::memchr(0, blob.bytes).is_some()
+        };
+        if !by_magic && !by_name() {
+            return false;
+        }
+        if let Some(counters) = self.pipeline.counters {
+            counters
+                .archives
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        archive::expand(&path, blob.bytes, &limits, self);
+        true
+    }
+}
+
 impl BlobSink for ScanWorker<'_> {
     fn blob(&mut self, blob: Blob<'_>) {
         if let Some(counters) = self.pipeline.counters {
@@ -142,6 +179,9 @@ impl BlobSink for ScanWorker<'_> {
                 &blob,
                 "git-lfs pointer, content not in the repository".into(),
             );
+            return;
+        }
+        if self.open_archive(&blob) {
             return;
         }
         // UTF-16 text (with a byte order mark) is scanned and placed as UTF-8.

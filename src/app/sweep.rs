@@ -21,6 +21,7 @@ use super::{Outcome, Run};
 use crate::config::{Config, GitJob, SweepJob};
 use crate::finding::Skipped;
 use crate::report::{Reports, RunInfo};
+use crate::source::archive;
 use crate::source::fs::{self, Forensic, escape_path};
 use crate::source::git::{self, Selection};
 
@@ -44,8 +45,11 @@ pub fn sweep(config: &Config, job: &SweepJob) -> anyhow::Result<Outcome> {
         .collector(Reports::open(&config.outputs)?)
         .counting_into(&counters.findings);
     {
-        let pipeline =
+        let mut pipeline =
             Pipeline::new(&run.rules, &collector, config.max_file_size).with_counters(&counters);
+        if let Some(depth) = job.archive_depth {
+            pipeline = pipeline.with_archives(archive_limits(depth, config.max_file_size));
+        }
         let repositories = sweep_files(job, &pipeline, &counters);
         if job.history {
             sweep_histories(config, job, repositories, &pipeline, &counters);
@@ -78,6 +82,7 @@ fn sweep_files(job: &SweepJob, pipeline: &Pipeline<'_>, counters: &Counters) -> 
         stop: &gix::interrupt::IS_INTERRUPTED,
         cross_filesystems: job.cross_filesystems,
         file_delay: job.file_delay,
+        archives: job.archive_depth.is_some(),
     };
     let roots: Vec<String> = job.roots.iter().map(|r| escape_path(r)).collect();
     counters.set_current(roots.join(", "));
@@ -160,6 +165,17 @@ fn sweep_histories(
                 false,
             ),
         }
+    }
+}
+
+/// The archive limits of a sweep: the defaults (see [`archive::Limits`]), nested down to
+/// `depth`, no member larger than `--max-file-size`.
+fn archive_limits(depth: u32, max_file_size: u64) -> archive::Limits {
+    let defaults = archive::Limits::default();
+    archive::Limits {
+        max_depth: depth,
+        max_member_bytes: defaults.max_member_bytes.min(max_file_size),
+        ..defaults
     }
 }
 

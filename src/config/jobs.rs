@@ -84,7 +84,7 @@ pub(super) fn job(command: &Command, env: &Environment, knobs: &Knobs) -> anyhow
 }
 
 /// How deep archives inside archives are opened unless `--archive-depth` says otherwise.
-pub const DEFAULT_ARCHIVE_DEPTH: u32 = 4;
+pub const DEFAULT_ARCHIVE_DEPTH: u32 = 5;
 
 /// The roots (default: the home directory) made absolute, and the sweep's switches.
 fn sweep_job(args: &cli::SweepArgs, env: &Environment, knobs: &Knobs) -> anyhow::Result<SweepJob> {

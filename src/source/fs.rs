@@ -58,6 +58,8 @@ pub struct Forensic<'a> {
     pub cross_filesystems: bool,
     /// A pause before each file (tests: to interrupt a sweep partway).
     pub file_delay: Option<Duration>,
+    /// Archives are opened (by the pipeline): a large one is read whole, not in windows.
+    pub archives: bool,
 }
 
 /// Pseudo filesystems a sweep of `/` never enters.
@@ -365,6 +367,11 @@ impl<S: BlobSink> Visitor<'_, S> {
         if matches!(self.buffer.as_slice(), [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..]) && size > window {
             return Ok(Content::Utf16TooLarge);
         }
+        if self.forensic.is_some_and(|f| f.archives) && is_archive(&self.buffer) {
+            // An archive is read whole (up to --max-file-size): its members are not windows.
+            (&file).read_to_end(&mut self.buffer)?;
+            return Ok(Content::Whole);
+        }
         Ok(Content::Windowed { file, size, before })
     }
 
@@ -533,6 +540,12 @@ fn git_repository(entry: &DirEntry, file_type: std::fs::FileType) -> Option<Path
         && path.join("objects").is_dir()
         && path.join("refs").is_dir();
     bare.then(|| path.to_path_buf())
+}
+
+/// Whether `head` starts like an archive (by its magic bytes).
+fn is_archive(head: &[u8]) -> bool {
+    let head = &head[..head.len().min(super::archive::HEAD_LEN)];
+    super::archive::archive_kind("", head).is_some()
 }
 
 /// Open for reading without updating the access time where the OS allows it (`O_NOATIME` is

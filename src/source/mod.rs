@@ -95,8 +95,8 @@ pub trait BlobSink: Send {
     /// first window was binary).
     fn window(&mut self, blob: Blob<'_>, window: &Window) -> bool;
     /// Paths a walk did not visit because ignore rules hid them (an ignored directory counts
-    /// once).
-    fn ignored(&mut self, paths: u64);
+    /// once). Only walks report them.
+    fn ignored(&mut self, _paths: u64) {}
     /// Something that could not be read, and why.
     fn skip(&mut self, skipped: Skipped);
 }

@@ -1,6 +1,8 @@
 //! A synthetic home directory: dotfiles, shell histories, an SSH key, repositories (a key only
-//! in an amended-away commit, a bare clone and a work-tree clone sharing a key), a symlink
-//! loop, a FIFO, an unreadable directory and a file whose name is not UTF-8.
+//! in an amended-away commit, a bare clone and a work-tree clone sharing a key), archives (a
+//! PEM in a tar.gz in a zip, a zip bomb, a too-deep nesting), PKCS#12 stores (empty, common and
+//! random password), a symlink loop, a FIFO, an unreadable directory and a file whose name is
+//! not UTF-8.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt as _;
@@ -8,9 +10,13 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use super::planted;
 use super::snapshot::{assert_unchanged, snapshot};
+use std::time::Duration;
+
 use crate::support::{
-    Alg, Curve, Enc, Ks, Repo, Scan, Tree, gen_key, gen_ssh, hs_jwt, random_secret, tool,
+    Alg, Curve, Enc, Ks, Repo, Scan, Tree, gen_key, gen_ssh, hs_jwt, random_secret, run_measured,
+    tool,
 };
 
 /// What was planted, to look for in the report.
@@ -24,6 +30,10 @@ struct Home {
     shared_thumbprint: String,
     unreadable_thumbprint: String,
     odd_name_thumbprint: String,
+    nested_archive_thumbprint: String,
+    deep_archive_thumbprint: String,
+    /// Empty, common and random password.
+    store_thumbprints: [String; 3],
     /// Whether the unreadable directory really is unreadable (not when running as root).
     unreadable: bool,
 }
@@ -96,8 +106,16 @@ fn build_home() -> Home {
     let odd_path = home.join(OsStr::from_bytes(b"notes-\xff\xfe.pem"));
     std::fs::write(odd_path, &odd.pem).expect("write odd name");
 
+    let nested = planted::nested_archive(home);
+    planted::zip_bomb(home);
+    let deep = planted::deep_archive(home, 12);
+    let stores = planted::key_stores(home);
+
     Home {
         tree,
+        nested_archive_thumbprint: nested.thumbprint(),
+        deep_archive_thumbprint: deep.thumbprint(),
+        store_thumbprints: stores.map(|k| k.thumbprint()),
         bash_secret,
         zsh_secret,
         token,
@@ -146,12 +164,54 @@ fn a_home_directory_is_swept_completely_and_left_unchanged() {
     let home = build_home();
     let root = home.tree.root();
     let before = snapshot(root);
-    let scan = Ks::new("sweep")
-        .arg(root)
-        .args(["--format", "json", "--no-config", "--show-secrets"])
-        .run()
-        .scan();
+    let measured = run_measured(
+        Ks::new("sweep")
+            .arg(root)
+            .args(["--format", "json", "--no-config", "--show-secrets"]),
+        Duration::from_secs(120),
+    );
+    eprintln!(
+        "sweep of the synthetic home: {:.2} s, peak RSS {} MB",
+        measured.elapsed.as_secs_f64(),
+        measured.peak_rss_kb / 1024
+    );
+    assert!(
+        measured.peak_rss_kb < 300 * 1024,
+        "the zip bomb stays within the limits: peak RSS {} kB",
+        measured.peak_rss_kb
+    );
+    let scan = measured.outcome.scan();
     scan.assert_exit(1);
+
+    let nested = paths_of(one_key(
+        &scan,
+        &home.nested_archive_thumbprint,
+        "nested archive",
+    ));
+    assert_eq!(
+        nested,
+        [(
+            "archive".into(),
+            "backups/bundle.zip!inner.tar.gz!keys/signing.pem".into()
+        )]
+    );
+    for (thumbprint, path) in home.store_thumbprints[..2]
+        .iter()
+        .zip([".certs/empty.p12", ".certs/common.p12"])
+    {
+        let store = paths_of(one_key(&scan, thumbprint, path));
+        assert_eq!(store, [("file".into(), path.into())]);
+    }
+    assert!(scan.with_thumbprint(&home.store_thumbprints[2]).is_empty());
+    let locked = scan.at_path(".certs/locked.p12");
+    assert!(
+        locked.len() == 1 && locked[0]["rule"] == "private-key/keystore",
+        "the locked store is reported as a key store: {locked:?}"
+    );
+    assert!(
+        scan.with_thumbprint(&home.deep_archive_thumbprint)
+            .is_empty()
+    );
 
     let ssh = one_key(&scan, &home.ssh_thumbprint, "ssh key");
     assert!(paths_of(ssh).contains(&("file".into(), ".ssh/id_ed25519".into())));
@@ -194,13 +254,18 @@ fn a_home_directory_is_swept_completely_and_left_unchanged() {
     let has_skip = |path: &str, reason: &str| {
         skipped
             .iter()
-            .any(|line| line.starts_with(&format!("{path}: ")) && line.contains(reason))
+            .any(|line| line.starts_with(path) && line.contains(reason))
     };
     for (path, reason) in [
         ("pipe", "not a regular file"),
         ("loop-a", "symbolic link"),
         ("loop-b", "symbolic link"),
         ("ssh-key-link", "not followed"),
+        ("Downloads/bomb.zip", "max_ratio"),
+        (
+            "Downloads/deep.zip!l2.zip!l3.zip!l4.zip!l5.zip!l6.zip",
+            "nested deeper than 5",
+        ),
     ] {
         assert!(
             has_skip(path, reason),
@@ -250,7 +315,7 @@ fn history_can_be_left_out_and_git_directories_are_never_walked_as_files() {
     assert!(
         scan.locations()
             .iter()
-            .all(|l| l["source"] == "file" && !l["path"].as_str().unwrap_or("").contains(".git/")),
+            .all(|l| l["source"] != "git" && !l["path"].as_str().unwrap_or("").contains(".git/")),
         "{}",
         scan.summary()
     );

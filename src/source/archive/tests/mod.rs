@@ -29,6 +29,10 @@ impl BlobSink for Recorder {
         self.blobs.push((outer, member, blob.bytes.to_vec()));
     }
 
+    fn window(&mut self, _blob: Blob<'_>, _window: &crate::source::Window) -> bool {
+        panic!("archive members are whole blobs, never windows");
+    }
+
     fn skip(&mut self, skipped: Skipped) {
         self.skips.push(skipped);
     }
