@@ -71,6 +71,7 @@ pub fn detect(bytes: &[u8], rule_id: &str) -> Option<Candidate> {
         rule_id: rule_id.to_string(),
         start: 0,
         end: 0,
+        related: None,
     })
 }
 
