@@ -314,8 +314,8 @@ pub fn key_expr(blob: &[u8], lang: Lang, arg: &[Token], depth: u8) -> Option<Key
         return first.is_literal().then_some(KeyExpr::Literal(*first));
     }
     // Go: `[]byte(x)`.
-    if first.is(blob, "[") && rest.get(1)?.is(blob, "]") {
-        return wrapped_arg(blob, lang, &rest[2..], depth);
+    if first.is(blob, "[") && rest.get(1)?.is(blob, "]") && rest.get(2)?.kind == Tok::Ident {
+        return wrapped_arg(blob, lang, &rest[3..], depth);
     }
     if first.kind != Tok::Ident {
         return None;
@@ -493,7 +493,7 @@ mod tests {
     fn not_a_key_argument() {
         let cases: &[(&str, Lang, &str)] = &[
             // Text after the closing parenthesis.
-            ("jwt.sign(payload, key); log('not-the-key')", Lang::CLike, "jwt.sign"),
+            ("jwt.sign(payload); log('not-the-key')", Lang::CLike, "jwt.sign"),
             ("jwt.sign(payload, getKey()); x = 'k'", Lang::CLike, "jwt.sign"),
             // Declarations.
             ("public JwtBuilder signWith(Key key) { return this; }", Lang::CLike, "signWith"),

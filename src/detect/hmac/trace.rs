@@ -24,7 +24,12 @@ fn assignment_hops(blob: &[u8], lang: Lang, name: &[u8], used_at: usize, hops: u
         let Some(value) = assigned_value(blob, lang, at, name.len()) else {
             continue;
         };
-        if in_comment_or_string(blob, lang, at) {
+        // The token that holds the name starts at its sigil or quote (`$key`, `@key`, `'key'`).
+        let token_start = match at.checked_sub(1).map(|i| blob[i]) {
+            Some(b'$' | b'@' | b'"' | b'\'') => at - 1,
+            _ => at,
+        };
+        if in_comment_or_string(blob, lang, token_start) {
             continue;
         }
         let literal = match key_expr(blob, lang, &value, 0) {
@@ -162,7 +167,7 @@ mod tests {
             ("$key = \"v9\";\nJWT::encode($p, $key)", Lang::Php, "key", "v9"),
             ("cfg = {'secret' => 'v10'}\n", Lang::Ruby, "secret", "v10"),
             ("const s = process.env.S || 'v11';\njwt.sign(p, s)", Lang::CLike, "s", "v11"),
-            ("a = b\nb = 'v12'\njwt.encode(p, a)", Lang::Python, "a", "v12"),
+            ("alias = base\nbase = 'v12'\njwt.encode(p, alias)", Lang::Python, "alias", "v12"),
             ("this.secret = 'v13';\njwt.sign(p, this.secret)", Lang::CLike, "secret", "v13"),
         ];
         for (src, lang, name, want) in cases {
