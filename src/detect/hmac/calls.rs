@@ -110,7 +110,14 @@ const ENCODE_METHODS: &[&str] = &[
 
 /// Roots of environment and configuration lookups: a name under them is not traced.
 const LOOKUP_ROOTS: &[&str] = &[
-    "process", "os", "ENV", "System", "Environment", "environ", "env", "import",
+    "process",
+    "os",
+    "ENV",
+    "System",
+    "Environment",
+    "environ",
+    "env",
+    "import",
 ];
 
 /// The tokens of the argument list that starts right after `name_end` (with its brackets), or
@@ -231,12 +238,7 @@ fn looks_like_parameters(blob: &[u8], args: &[&[Token]]) -> bool {
 }
 
 /// The key argument of a call, by the convention of `kind`.
-pub fn key_argument(
-    blob: &[u8],
-    lang: Lang,
-    kind: CallKind,
-    tokens: &[Token],
-) -> Option<KeyExpr> {
+pub fn key_argument(blob: &[u8], lang: Lang, kind: CallKind, tokens: &[Token]) -> Option<KeyExpr> {
     let args = split_args(blob, tokens);
     if looks_like_parameters(blob, &args) {
         return None;
@@ -303,8 +305,7 @@ pub fn key_expr(blob: &[u8], lang: Lang, arg: &[Token], depth: u8) -> Option<Key
     }
     let mut i = 0;
     while arg.get(i).is_some_and(|t| {
-        matches!(t.text(blob), b"new" | b"await" | b"&" | b"*" | b"(" | b"@")
-            && t.kind != Tok::Str
+        matches!(t.text(blob), b"new" | b"await" | b"&" | b"*" | b"(" | b"@") && t.kind != Tok::Str
     }) {
         i += 1;
     }
@@ -334,7 +335,7 @@ pub fn key_expr(blob: &[u8], lang: Lang, arg: &[Token], depth: u8) -> Option<Key
             let call = &rest[j + 1..];
             let receiver_is_codec = names.last().is_some_and(|r| is_codec(r));
             if ENCODE_METHODS.contains(&name) && !names.is_empty() && !receiver_is_codec {
-                return traced_name(blob, &names);
+                return traced_name(&names);
             }
             if WRAPPERS.contains(&name) {
                 return wrapped_arg(blob, lang, call, depth);
@@ -350,11 +351,13 @@ pub fn key_expr(blob: &[u8], lang: Lang, arg: &[Token], depth: u8) -> Option<Key
         }
         names.push(text);
         match next {
-            Some(n) if n.is(blob, ".") || n.is(blob, "->") || n.is(blob, "::") || n.is(blob, "?.") => {
+            Some(n)
+                if n.is(blob, ".") || n.is(blob, "->") || n.is(blob, "::") || n.is(blob, "?.") =>
+            {
                 j += 2;
             }
             Some(n) if n.is(blob, "[") => return None, // `config['x']`, `os.environ['X']`
-            _ => return traced_name(blob, &names),
+            _ => return traced_name(&names),
         }
     }
     None
@@ -380,15 +383,22 @@ fn wrapped_arg(blob: &[u8], lang: Lang, call: &[Token], depth: u8) -> Option<Key
 
 fn is_codec(name: &[u8]) -> bool {
     let lower = name.to_ascii_lowercase();
-    [&b"encod"[..], b"base64", b"utf8", b"utf_8", b"codec", b"decoders", b"hex"]
-        .iter()
-        .any(|w| memchr::memmem::find(&lower, w).is_some())
+    [
+        &b"encod"[..],
+        b"base64",
+        b"utf8",
+        b"utf_8",
+        b"codec",
+        b"decoders",
+        b"hex",
+    ]
+    .iter()
+    .any(|w| memchr::memmem::find(&lower, w).is_some())
 }
 
 /// The name to trace for a chain (`config.jwtSecret` → `jwtSecret`); `None` for lookups
 /// (`process.env.X`, `os.environ`).
-fn traced_name(blob: &[u8], names: &[&[u8]]) -> Option<KeyExpr> {
-    let _ = blob;
+fn traced_name(names: &[&[u8]]) -> Option<KeyExpr> {
     let root = std::str::from_utf8(names.first()?).ok()?;
     if names.len() > 1 && LOOKUP_ROOTS.contains(&root) {
         return None;
@@ -396,8 +406,12 @@ fn traced_name(blob: &[u8], names: &[&[u8]]) -> Option<KeyExpr> {
     let last = *names.last()?;
     let bare = last.strip_prefix(b"$").unwrap_or(last);
     let bare = bare.strip_prefix(b"@").unwrap_or(bare);
-    (bare.len() >= 2 && !matches!(bare, b"this" | b"self" | b"nil" | b"null" | b"undefined" | b"None"))
-        .then(|| KeyExpr::Name(bare.to_vec()))
+    (bare.len() >= 2
+        && !matches!(
+            bare,
+            b"this" | b"self" | b"nil" | b"null" | b"undefined" | b"None"
+        ))
+    .then(|| KeyExpr::Name(bare.to_vec()))
 }
 
 /// `process.env.X || 'lit'`, `os.environ.get('X', 'lit')`, `getenv("X", "lit")`,
@@ -408,8 +422,14 @@ pub fn lookup_default(blob: &[u8], arg: &[Token]) -> Option<Token> {
             t.kind == Tok::Ident
                 && matches!(
                     t.text(blob),
-                    b"env" | b"ENV" | b"environ" | b"getenv" | b"Getenv" | b"GetEnvironmentVariable"
-                        | b"getProperty" | b"fetch"
+                    b"env"
+                        | b"ENV"
+                        | b"environ"
+                        | b"getenv"
+                        | b"Getenv"
+                        | b"GetEnvironmentVariable"
+                        | b"getProperty"
+                        | b"fetch"
                 )
         })
     };
@@ -453,7 +473,10 @@ mod tests {
         let kind = CallKind::of(call.as_bytes());
         Some(match key_argument(blob, lang, kind, &tokens)? {
             KeyExpr::Literal(t) => {
-                format!("lit:{}", String::from_utf8_lossy(&blob[t.inner.0..t.inner.1]))
+                format!(
+                    "lit:{}",
+                    String::from_utf8_lossy(&blob[t.inner.0..t.inner.1])
+                )
             }
             KeyExpr::Name(n) => format!("name:{}", String::from_utf8_lossy(&n)),
         })
@@ -462,27 +485,132 @@ mod tests {
     #[test]
     fn key_positions_by_library() {
         let cases: &[(&str, Lang, &str, &str)] = &[
-            ("jwt.sign({ a: 1 }, 'k1', { expiresIn: '30m' })", Lang::CLike, "jwt.sign", "lit:k1"),
-            ("jwt.sign({ e: u.e }, secret + user.hashedPassword, { x: 1 })", Lang::CLike, "jwt.sign", "name:secret"),
-            ("jwt.verify(token, config.jwtSecret, cb)", Lang::CLike, "jwt.verify", "name:jwtSecret"),
-            ("jwt.encode(payload, SECRET.encode(), algorithm='HS256')", Lang::Python, "jwt.encode", "name:SECRET"),
-            ("jwt.decode(tok, key='k2', algorithms=['HS256'])", Lang::Python, "jwt.decode", "lit:k2"),
-            ("jwt.decode(tok, 'k3', algorithms=['exp'])", Lang::Python, "jwt.decode", "lit:k3"),
-            ("JWT.encode payload, 'k4', 'HS256'\nx = 1", Lang::Ruby, "JWT.encode", "lit:k4"),
-            ("JWT::decode($jwt, new Key($key, 'HS256'))", Lang::Php, "JWT::decode", "name:key"),
-            ("JWT::encode($payload, 'k5', 'HS256')", Lang::Php, "JWT::encode", "lit:k5"),
-            (".signWith(SignatureAlgorithm.HS256, \"k6\".getBytes())", Lang::CLike, "signWith", "lit:k6"),
-            (".signWith(Keys.hmacShaKeyFor(SECRET.getBytes(StandardCharsets.UTF_8)))", Lang::CLike, "signWith", "name:SECRET"),
-            ("Algorithm.HMAC256(\"k7\")", Lang::CLike, "Algorithm.HMAC256", "lit:k7"),
-            ("t.SignedString([]byte(\"k8\"))", Lang::CLike, "SignedString", "lit:k8"),
-            ("new SymmetricSecurityKey(Encoding.UTF8.GetBytes(\"k9\"))", Lang::CLike, "SymmetricSecurityKey", "lit:k9"),
-            ("InMemory::plainText('k10')", Lang::Php, "InMemory::plainText", "lit:k10"),
-            ("return []byte(\"k11\"), nil", Lang::CLike, "return []byte", "lit:k11"),
-            ("jwt.sign(p, process.env.JWT_SECRET || 'k12')", Lang::CLike, "jwt.sign", "lit:k12"),
-            ("jwt.encode(p, os.environ.get('JWT_SECRET', 'k13'))", Lang::Python, "jwt.encode", "lit:k13"),
-            (".setSigningKey(Base64.getDecoder().decode(KEY))", Lang::CLike, "setSigningKey", "name:KEY"),
-            ("jwt.sign(p, this.secret)", Lang::CLike, "jwt.sign", "name:secret"),
-            ("JWT::encode($p, $this->key)", Lang::Php, "JWT::encode", "name:key"),
+            (
+                "jwt.sign({ a: 1 }, 'k1', { expiresIn: '30m' })",
+                Lang::CLike,
+                "jwt.sign",
+                "lit:k1",
+            ),
+            (
+                "jwt.sign({ e: u.e }, secret + user.hashedPassword, { x: 1 })",
+                Lang::CLike,
+                "jwt.sign",
+                "name:secret",
+            ),
+            (
+                "jwt.verify(token, config.jwtSecret, cb)",
+                Lang::CLike,
+                "jwt.verify",
+                "name:jwtSecret",
+            ),
+            (
+                "jwt.encode(payload, SECRET.encode(), algorithm='HS256')",
+                Lang::Python,
+                "jwt.encode",
+                "name:SECRET",
+            ),
+            (
+                "jwt.decode(tok, key='k2', algorithms=['HS256'])",
+                Lang::Python,
+                "jwt.decode",
+                "lit:k2",
+            ),
+            (
+                "jwt.decode(tok, 'k3', algorithms=['exp'])",
+                Lang::Python,
+                "jwt.decode",
+                "lit:k3",
+            ),
+            (
+                "JWT.encode payload, 'k4', 'HS256'\nx = 1",
+                Lang::Ruby,
+                "JWT.encode",
+                "lit:k4",
+            ),
+            (
+                "JWT::decode($jwt, new Key($key, 'HS256'))",
+                Lang::Php,
+                "JWT::decode",
+                "name:key",
+            ),
+            (
+                "JWT::encode($payload, 'k5', 'HS256')",
+                Lang::Php,
+                "JWT::encode",
+                "lit:k5",
+            ),
+            (
+                ".signWith(SignatureAlgorithm.HS256, \"k6\".getBytes())",
+                Lang::CLike,
+                "signWith",
+                "lit:k6",
+            ),
+            (
+                ".signWith(Keys.hmacShaKeyFor(SECRET.getBytes(StandardCharsets.UTF_8)))",
+                Lang::CLike,
+                "signWith",
+                "name:SECRET",
+            ),
+            (
+                "Algorithm.HMAC256(\"k7\")",
+                Lang::CLike,
+                "Algorithm.HMAC256",
+                "lit:k7",
+            ),
+            (
+                "t.SignedString([]byte(\"k8\"))",
+                Lang::CLike,
+                "SignedString",
+                "lit:k8",
+            ),
+            (
+                "new SymmetricSecurityKey(Encoding.UTF8.GetBytes(\"k9\"))",
+                Lang::CLike,
+                "SymmetricSecurityKey",
+                "lit:k9",
+            ),
+            (
+                "InMemory::plainText('k10')",
+                Lang::Php,
+                "InMemory::plainText",
+                "lit:k10",
+            ),
+            (
+                "return []byte(\"k11\"), nil",
+                Lang::CLike,
+                "return []byte",
+                "lit:k11",
+            ),
+            (
+                "jwt.sign(p, process.env.JWT_SECRET || 'k12')",
+                Lang::CLike,
+                "jwt.sign",
+                "lit:k12",
+            ),
+            (
+                "jwt.encode(p, os.environ.get('JWT_SECRET', 'k13'))",
+                Lang::Python,
+                "jwt.encode",
+                "lit:k13",
+            ),
+            (
+                ".setSigningKey(Base64.getDecoder().decode(KEY))",
+                Lang::CLike,
+                "setSigningKey",
+                "name:KEY",
+            ),
+            (
+                "jwt.sign(p, this.secret)",
+                Lang::CLike,
+                "jwt.sign",
+                "name:secret",
+            ),
+            (
+                "JWT::encode($p, $this->key)",
+                Lang::Php,
+                "JWT::encode",
+                "name:key",
+            ),
         ];
         for (src, lang, call, want) in cases {
             assert_eq!(key_of(src, *lang, call).as_deref(), Some(*want), "{src}");
@@ -493,21 +621,49 @@ mod tests {
     fn not_a_key_argument() {
         let cases: &[(&str, Lang, &str)] = &[
             // Text after the closing parenthesis.
-            ("jwt.sign(payload); log('not-the-key')", Lang::CLike, "jwt.sign"),
-            ("jwt.sign(payload, getKey()); x = 'k'", Lang::CLike, "jwt.sign"),
+            (
+                "jwt.sign(payload); log('not-the-key')",
+                Lang::CLike,
+                "jwt.sign",
+            ),
+            (
+                "jwt.sign(payload, getKey()); x = 'k'",
+                Lang::CLike,
+                "jwt.sign",
+            ),
             // Declarations.
-            ("public JwtBuilder signWith(Key key) { return this; }", Lang::CLike, "signWith"),
-            ("  def encode(self, payload, key):\n", Lang::Python, "encode"),
+            (
+                "public JwtBuilder signWith(Key key) { return this; }",
+                Lang::CLike,
+                "signWith",
+            ),
+            (
+                "  def encode(self, payload, key):\n",
+                Lang::Python,
+                "encode",
+            ),
             ("function sign(payload, secret) {", Lang::CLike, "sign"),
             // Lookups.
-            ("jwt.sign(p, process.env.JWT_SECRET)", Lang::CLike, "jwt.sign"),
+            (
+                "jwt.sign(p, process.env.JWT_SECRET)",
+                Lang::CLike,
+                "jwt.sign",
+            ),
             ("jwt.encode(p, os.environ['K'])", Lang::Python, "jwt.encode"),
             ("jwt.sign(p, `${prefix}-k`)", Lang::CLike, "jwt.sign"),
             ("JWT.decode token, nil, false", Lang::Ruby, "JWT.decode"),
             // Algorithm only.
-            (".signWith(SignatureAlgorithm.HS256)", Lang::CLike, "signWith"),
+            (
+                ".signWith(SignatureAlgorithm.HS256)",
+                Lang::CLike,
+                "signWith",
+            ),
             // Prose.
-            ("Call jwt.sign with the 'secret' key", Lang::CLike, "jwt.sign"),
+            (
+                "Call jwt.sign with the 'secret' key",
+                Lang::CLike,
+                "jwt.sign",
+            ),
         ];
         for (src, lang, call) in cases {
             assert_eq!(key_of(src, *lang, call), None, "{src}");

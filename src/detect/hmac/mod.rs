@@ -104,7 +104,13 @@ pub fn detect(ctx: &MatchContext<'_>) -> Option<Candidate> {
         (Some(_), true) => "config",
         (Some(_), false) => "assignment",
     };
-    Some(secret_candidate(ctx, value, (ctx.secret_start, ctx.secret_end), format, None))
+    Some(secret_candidate(
+        ctx,
+        value,
+        (ctx.secret_start, ctx.secret_end),
+        format,
+        None,
+    ))
 }
 
 /// Inside a Markdown code fence that holds configuration (```properties, ```env, ```ini,
@@ -124,11 +130,27 @@ fn in_config_fence(blob: &[u8], path: &str, pos: usize) -> bool {
         return false;
     }
     let info_end = memchr::memchr(b'\n', &before[fence..]).map_or(before.len(), |i| fence + i);
-    let info = String::from_utf8_lossy(&before[fence + 3..info_end]).trim().to_ascii_lowercase();
+    let info = String::from_utf8_lossy(&before[fence + 3..info_end])
+        .trim()
+        .to_ascii_lowercase();
     matches!(
         info.as_str(),
-        "" | "properties" | "env" | "dotenv" | "ini" | "cfg" | "conf" | "yaml" | "yml" | "toml"
-            | "sh" | "bash" | "shell" | "console" | "text" | "txt" | "config"
+        "" | "properties"
+            | "env"
+            | "dotenv"
+            | "ini"
+            | "cfg"
+            | "conf"
+            | "yaml"
+            | "yml"
+            | "toml"
+            | "sh"
+            | "bash"
+            | "shell"
+            | "console"
+            | "text"
+            | "txt"
+            | "config"
     )
 }
 
@@ -136,7 +158,10 @@ fn in_config_fence(blob: &[u8], path: &str, pos: usize) -> bool {
 /// Express's `secret:`), not by themselves.
 fn is_generic_name(name: &str) -> bool {
     let name = name.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-    matches!(name, "key" | "secret" | "secrets" | "value" | "signingkey" | "signing_key" | "keys")
+    matches!(
+        name,
+        "key" | "secret" | "secrets" | "value" | "signingkey" | "signing_key" | "keys"
+    )
 }
 
 fn secret_candidate(
@@ -172,9 +197,20 @@ fn detect_call(ctx: &MatchContext<'_>, start: usize, end: usize) -> Option<Candi
     if kind == CallKind::ByteReturn && !near_jwt(blob, start) {
         return None;
     }
-    let tokens = calls::call_tokens(blob, lang, end)?;
+    // A file without an extension (`Rakefile`, a rule example) may hold Ruby's calls without
+    // parentheses.
+    let no_extension = !ctx.path.rsplit('/').next().unwrap_or("").contains('.');
+    let (lang, tokens) = match calls::call_tokens(blob, lang, end) {
+        Some(tokens) => (lang, tokens),
+        None if no_extension => (Lang::Ruby, calls::call_tokens(blob, Lang::Ruby, end)?),
+        None => return None,
+    };
+    if uses_asymmetric_algorithm(blob, &tokens) {
+        return None;
+    }
     let (literal, related) = match calls::key_argument(blob, lang, kind, &tokens)? {
         KeyExpr::Literal(token) => (token, None),
+        KeyExpr::Name(name) if names_asymmetric_key(&name) => return None,
         KeyExpr::Name(name) => {
             let token = trace::assignment(blob, lang, &name, start)?;
             (token, Some(related_at(blob, start, call)))
@@ -182,11 +218,53 @@ fn detect_call(ctx: &MatchContext<'_>, start: usize, end: usize) -> Option<Candi
     };
     let (s, e) = literal.inner;
     let value = std::str::from_utf8(&blob[s..e]).ok()?;
-    if !is_secret_value(value, Evidence::KeyArgument) {
+    // PEM and other multi-line material is a private or public key, not an HMAC secret.
+    if value.contains("-----")
+        || value.contains('\n')
+        || !is_secret_value(value, Evidence::KeyArgument)
+    {
         return None;
     }
-    let format = if related.is_some() { "assignment" } else { "sign-call" };
+    let format = if related.is_some() {
+        "assignment"
+    } else {
+        "sign-call"
+    };
     Some(secret_candidate(ctx, value, (s, e), format, related))
+}
+
+/// The call names an RSA, EC or EdDSA algorithm (`algorithm="ES256"`, `'RS256'`): its key is
+/// a private or public key, which the PEM and JWK rules find.
+fn uses_asymmetric_algorithm(blob: &[u8], tokens: &[tokenize::Token]) -> bool {
+    tokens.iter().any(|t| {
+        let text = if t.kind == tokenize::Tok::Str {
+            &blob[t.inner.0..t.inner.1]
+        } else {
+            t.text(blob)
+        };
+        let upper = text.to_ascii_uppercase();
+        let sized = matches!(upper.get(..2), Some(b"RS" | b"ES" | b"PS"))
+            && upper.len() == 5
+            && upper[2..].iter().all(u8::is_ascii_digit);
+        sized || upper == b"EDDSA"
+    })
+}
+
+/// Names of asymmetric keys (`privateKey`, `PRIVATE_KEY`, `pubKey`, `cert`): not HMAC secrets.
+fn names_asymmetric_key(name: &[u8]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [
+        &b"private"[..],
+        b"public",
+        b"pubkey",
+        b"pem",
+        b"cert",
+        b"rsa",
+        b"ecdsa",
+        b"privkey",
+    ]
+    .iter()
+    .any(|w| memchr::memmem::find(&lower, w).is_some())
 }
 
 /// The language at `pos`: by the file's extension, or in Markdown and other docs by the info
@@ -201,15 +279,21 @@ fn lang_at(path: &str, blob: &[u8], pos: usize) -> Lang {
     };
     let info_start = floor + fence + 3;
     let info_end = memchr::memchr(b'\n', &blob[info_start..pos]).map_or(pos, |i| info_start + i);
-    let info = String::from_utf8_lossy(&blob[info_start..info_end]).trim().to_ascii_lowercase();
-    let word = info.split(|c: char| !c.is_ascii_alphanumeric() && c != '#').next().unwrap_or("");
+    let info = String::from_utf8_lossy(&blob[info_start..info_end])
+        .trim()
+        .to_ascii_lowercase();
+    let word = info
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '#')
+        .next()
+        .unwrap_or("");
     Lang::of_name(word).unwrap_or(Lang::CLike)
 }
 
 /// A Go key callback mentions jwt shortly before it (`func(t *jwt.Token) (interface{}, error)`).
 fn near_jwt(blob: &[u8], pos: usize) -> bool {
     let window = &blob[pos.saturating_sub(600)..pos];
-    memchr::memmem::find(window, b"jwt").is_some() || memchr::memmem::find(window, b"Token").is_some()
+    memchr::memmem::find(window, b"jwt").is_some()
+        || memchr::memmem::find(window, b"Token").is_some()
 }
 
 /// Where the traced name is used: line and column (UTF-16) of the call.

@@ -258,7 +258,12 @@ impl<'a> Lexer<'a> {
             Lang::Python => {
                 let mut n = 0;
                 let (mut raw, mut f) = (false, false);
-                while n < 3 && matches!(self.at(self.pos + n).to_ascii_lowercase(), b'r' | b'b' | b'u' | b'f') {
+                while n < 3
+                    && matches!(
+                        self.at(self.pos + n).to_ascii_lowercase(),
+                        b'r' | b'b' | b'u' | b'f'
+                    )
+                {
                     raw |= self.at(self.pos + n).eq_ignore_ascii_case(&b'r');
                     f |= self.at(self.pos + n).eq_ignore_ascii_case(&b'f');
                     n += 1;
@@ -290,7 +295,10 @@ impl<'a> Lexer<'a> {
             return None;
         }
         i += 1;
-        let hashes = self.blob[i..self.end].iter().take_while(|&&b| b == b'#').count();
+        let hashes = self.blob[i..self.end]
+            .iter()
+            .take_while(|&&b| b == b'#')
+            .count();
         if self.at(i + hashes) != b'"' {
             return None;
         }
@@ -470,8 +478,24 @@ mod tests {
         assert_eq!(
             texts(src, Lang::CLike),
             [
-                "jwt", ".", "sign", "(", "p", ",", r#"S:a\"b"#, ",", "S~t${x}", ")", "x", "=",
-                r#"S:v""q"#, "+", "S~i{n}", "+", "S:raw", ";"
+                "jwt",
+                ".",
+                "sign",
+                "(",
+                "p",
+                ",",
+                r#"S:a\"b"#,
+                ",",
+                "S~t${x}",
+                ")",
+                "x",
+                "=",
+                r#"S:v""q"#,
+                "+",
+                "S~i{n}",
+                "+",
+                "S:raw",
+                ";"
             ]
         );
     }
@@ -493,7 +517,9 @@ mod tests {
         );
         assert_eq!(
             texts("$k = 'a'; # c\nJWT::encode($p, \"$k\")", Lang::Php),
-            ["$k", "=", "S:a", ";", "JWT", "::", "encode", "(", "$p", ",", "S~$k", ")"]
+            [
+                "$k", "=", "S:a", ";", "JWT", "::", "encode", "(", "$p", ",", "S~$k", ")"
+            ]
         );
     }
 

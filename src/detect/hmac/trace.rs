@@ -15,7 +15,13 @@ pub fn assignment(blob: &[u8], lang: Lang, name: &[u8], used_at: usize) -> Optio
     assignment_hops(blob, lang, name, used_at, 0)
 }
 
-fn assignment_hops(blob: &[u8], lang: Lang, name: &[u8], used_at: usize, hops: u8) -> Option<Token> {
+fn assignment_hops(
+    blob: &[u8],
+    lang: Lang,
+    name: &[u8],
+    used_at: usize,
+    hops: u8,
+) -> Option<Token> {
     let mut before: Option<Token> = None;
     for at in memchr::memmem::find_iter(blob, name) {
         if !is_whole_name(blob, at, name.len()) {
@@ -58,7 +64,9 @@ fn is_ident_byte(b: u8) -> bool {
 /// `name` at `at` is a whole name (`$name`, `@name`, `this.name` and `"name"` count).
 fn is_whole_name(blob: &[u8], at: usize, len: usize) -> bool {
     let before_ok = at == 0 || !is_ident_byte(blob[at - 1]);
-    let after_ok = blob.get(at + len).is_none_or(|&b| !is_ident_byte(b) && b != b'$');
+    let after_ok = blob
+        .get(at + len)
+        .is_none_or(|&b| !is_ident_byte(b) && b != b'$');
     before_ok && after_ok
 }
 
@@ -156,19 +164,69 @@ mod tests {
     #[test]
     fn assignments_by_language() {
         let cases: &[(&str, Lang, &str, &str)] = &[
-            ("var secret = 'v1';  // our key\njwt.sign(p, secret + u.h)", Lang::CLike, "secret", "v1"),
-            ("const config = { jwtSecret: 'v2', port: 3 };\njwt.verify(t, config.jwtSecret)", Lang::CLike, "jwtSecret", "v2"),
-            ("private static final String SECRET = \"v3\";\nsignWith(SECRET)", Lang::CLike, "SECRET", "v3"),
-            ("var secret string = \"v4\"\nSignedString(secret)", Lang::CLike, "secret", "v4"),
+            (
+                "var secret = 'v1';  // our key\njwt.sign(p, secret + u.h)",
+                Lang::CLike,
+                "secret",
+                "v1",
+            ),
+            (
+                "const config = { jwtSecret: 'v2', port: 3 };\njwt.verify(t, config.jwtSecret)",
+                Lang::CLike,
+                "jwtSecret",
+                "v2",
+            ),
+            (
+                "private static final String SECRET = \"v3\";\nsignWith(SECRET)",
+                Lang::CLike,
+                "SECRET",
+                "v3",
+            ),
+            (
+                "var secret string = \"v4\"\nSignedString(secret)",
+                Lang::CLike,
+                "secret",
+                "v4",
+            ),
             ("key := \"v5\"\nSignedString(key)", Lang::CLike, "key", "v5"),
-            ("SECRET: str = 'v6'\njwt.encode(p, SECRET)", Lang::Python, "SECRET", "v6"),
+            (
+                "SECRET: str = 'v6'\njwt.encode(p, SECRET)",
+                Lang::Python,
+                "SECRET",
+                "v6",
+            ),
             ("SECRET = 'v7'\n", Lang::Ruby, "SECRET", "v7"),
-            ("<?php define('JWT_KEY', 'v8');\nJWT::encode($p, JWT_KEY)", Lang::Php, "JWT_KEY", "v8"),
-            ("$key = \"v9\";\nJWT::encode($p, $key)", Lang::Php, "key", "v9"),
+            (
+                "<?php define('JWT_KEY', 'v8');\nJWT::encode($p, JWT_KEY)",
+                Lang::Php,
+                "JWT_KEY",
+                "v8",
+            ),
+            (
+                "$key = \"v9\";\nJWT::encode($p, $key)",
+                Lang::Php,
+                "key",
+                "v9",
+            ),
             ("cfg = {'secret' => 'v10'}\n", Lang::Ruby, "secret", "v10"),
-            ("const s = process.env.S || 'v11';\njwt.sign(p, s)", Lang::CLike, "s", "v11"),
-            ("alias = base\nbase = 'v12'\njwt.encode(p, alias)", Lang::Python, "alias", "v12"),
-            ("this.secret = 'v13';\njwt.sign(p, this.secret)", Lang::CLike, "secret", "v13"),
+            (
+                "const s = process.env.S || 'v11';\njwt.sign(p, s)",
+                Lang::CLike,
+                "s",
+                "v11",
+            ),
+            (
+                "alias = base\nbase = 'v12'\njwt.encode(p, alias)",
+                Lang::Python,
+                "alias",
+                "v12",
+            ),
+            (
+                "this.secret = 'v13';\njwt.sign(p, this.secret)",
+                Lang::CLike,
+                "secret",
+                "v13",
+            ),
         ];
         for (src, lang, name, want) in cases {
             let got = traced(src, *lang, name, &format!("{name})"))
@@ -183,7 +241,10 @@ mod tests {
             ("if (secret == 'x') {}\njwt.sign(p, secret)", Lang::CLike),
             ("// var secret = 'x'\njwt.sign(p, secret)", Lang::CLike),
             ("secret = getSecret('x')\njwt.sign(p, secret)", Lang::CLike),
-            ("secret = os.environ['X']\njwt.encode(p, secret)", Lang::Python),
+            (
+                "secret = os.environ['X']\njwt.encode(p, secret)",
+                Lang::Python,
+            ),
         ] {
             let blob = src.as_bytes();
             let used_at = memchr::memmem::rfind(blob, b"secret)").unwrap();

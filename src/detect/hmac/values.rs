@@ -216,7 +216,6 @@ fn is_reference(value: &str) -> bool {
     }
 }
 
-
 /// Defaults that documentation ships and people keep (jwt.io's debugger): reported, and the
 /// weak list makes them `weak-secret`, whatever placeholder words they contain.
 const KNOWN_DEFAULTS: &[&str] = &[
@@ -239,11 +238,43 @@ static WEAK: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 
 /// Claim, option and encoding names that sit next to keys in sign calls and settings.
 const OPTION_NAMES: &[&str] = &[
-    "exp", "iat", "nbf", "iss", "sub", "aud", "jti", "typ", "kid", "algorithms", "algorithm",
-    "options", "expiresin", "expires_in", "header", "headers", "complete", "issuer", "audience",
-    "subject", "utf-8", "utf8", "ascii", "base64", "base64url", "hex", "latin1", "binary",
-    "hmacsha256", "hmacsha384", "hmacsha512", "sha256", "sha384", "sha512", "bearer",
-    "authorization", "payload",
+    "exp",
+    "iat",
+    "nbf",
+    "iss",
+    "sub",
+    "aud",
+    "jti",
+    "typ",
+    "kid",
+    "algorithms",
+    "algorithm",
+    "options",
+    "expiresin",
+    "expires_in",
+    "header",
+    "headers",
+    "complete",
+    "issuer",
+    "audience",
+    "subject",
+    "utf-8",
+    "utf8",
+    "ascii",
+    "base64",
+    "base64url",
+    "hex",
+    "latin1",
+    "binary",
+    "hmacsha256",
+    "hmacsha384",
+    "hmacsha512",
+    "sha256",
+    "sha384",
+    "sha512",
+    "bearer",
+    "authorization",
+    "payload",
 ];
 
 /// How much the place a value was found in already says about it.
@@ -283,25 +314,76 @@ pub fn is_secret_value(value: &str, evidence: Evidence) -> bool {
         return false;
     }
     match evidence {
-        Evidence::Generic => listed || randomness(value) >= 0.55 || value.chars().count() >= 24,
+        Evidence::Generic => {
+            let n = value.chars().count();
+            listed || (n >= 12 && randomness(value) >= 0.6) || n >= 24
+        }
         _ => true,
     }
 }
 
+/// Words that make a snake-case value the name of a setting or credential.
+const SETTING_WORDS: &[&str] = &[
+    "aws",
+    "access",
+    "api",
+    "client",
+    "id",
+    "user",
+    "username",
+    "password",
+    "token",
+    "env",
+    "config",
+    "setting",
+    "settings",
+    "path",
+    "file",
+    "name",
+    "private",
+    "public",
+    "account",
+    "auth",
+    "oauth",
+    "app",
+    "application",
+    "database",
+    "db",
+];
+
 /// A name, not a secret: `AWS_SECRET_ACCESS_KEY`, `aws_secret_access_key`, `jwt.secret.key`,
 /// `secretOrPrivateKey`. Dashed phrases (`super-secret-signing-key`) are chosen secrets.
 pub fn is_name_like(value: &str) -> bool {
-    if value.is_empty() || !value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.')) {
+    if value.is_empty()
+        || !value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+    {
         return false;
     }
-    let starts_alpha = value.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    let starts_alpha = value
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic());
     let words = |sep: char| {
-        value.split(sep).all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic()))
+        value
+            .split(sep)
+            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic()))
     };
     let screaming = value.contains('_')
         && !value.contains('.')
-        && value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-    let snake = value.matches('_').count() >= 2 && !value.contains('.') && words('_');
+        && value
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    // Lower-case snake case names a setting when a word says which (`aws_secret_access_key`);
+    // `my_very_secret_hmac_key` is a chosen secret.
+    let snake = value.matches('_').count() >= 2
+        && !value.contains('.')
+        && words('_')
+        && value
+            .to_ascii_lowercase()
+            .split('_')
+            .any(|w| SETTING_WORDS.contains(&w));
     let dotted = value.contains('.') && !value.contains('_') && words('.');
     let humps = value.chars().filter(char::is_ascii_uppercase).count();
     let camel = !value.contains(['_', '.'])
@@ -318,14 +400,18 @@ pub fn is_path_like(value: &str) -> bool {
         ".pem", ".key", ".txt", ".json", ".yml", ".yaml", ".env", ".pub", ".crt", ".der", ".p12",
     ];
     let lower = value.to_ascii_lowercase();
-    if FILE_TYPES.iter().any(|t| lower.ends_with(t) && lower.len() > t.len()) {
+    if FILE_TYPES
+        .iter()
+        .any(|t| lower.ends_with(t) && lower.len() > t.len())
+    {
         return true;
     }
     value.contains('/')
         && value.split('/').filter(|s| !s.is_empty()).count() >= 2
-        && value
-            .split('/')
-            .all(|s| s.chars().all(|c| c.is_ascii_alphabetic() || matches!(c, '_' | '-' | '.')))
+        && value.split('/').all(|s| {
+            s.chars()
+                .all(|c| c.is_ascii_alphabetic() || matches!(c, '_' | '-' | '.'))
+        })
 }
 
 /// A character-class-aware randomness score in 0..=1: Shannon entropy (the `entropy` crate)
@@ -341,7 +427,11 @@ pub fn randomness(value: &str) -> f64 {
         (value.chars().any(|c| c.is_ascii_digit()), 10.0),
         (value.chars().any(|c| !c.is_ascii_alphanumeric()), 32.0),
     ];
-    let alphabet: f64 = classes.iter().filter(|(present, _)| *present).map(|(_, size)| size).sum();
+    let alphabet: f64 = classes
+        .iter()
+        .filter(|(present, _)| *present)
+        .map(|(_, size)| size)
+        .sum();
     let most = alphabet.log2().min((n as f64).log2());
     if most <= 0.0 {
         return 0.0;
@@ -419,5 +509,4 @@ mod tests {
         assert!(names_a_setting("jwtsecretfile"));
         assert!(!names_a_setting("secret_key_base"));
     }
-
 }

@@ -133,13 +133,19 @@ fn traced_key_is_reported_at_its_assignment_with_the_call_related() {
         assert_eq!(locations.len(), 1, "{f}");
         let l = &locations[0];
         let (line, column) = line_col(&text, &secret);
-        assert_eq!((l["line"].as_u64(), l["column"].as_u64()), (Some(line), Some(column)), "{l}");
+        assert_eq!(
+            (l["line"].as_u64(), l["column"].as_u64()),
+            (Some(line), Some(column)),
+            "{l}"
+        );
         let (call_line, call_column) = line_col(&text, shape.call);
         let related = &l["related"];
         assert_eq!(related["line"].as_u64(), Some(call_line), "{l}");
         assert_eq!(related["column"].as_u64(), Some(call_column), "{l}");
         assert!(
-            related["message"].as_str().is_some_and(|m| m.starts_with("used as the key of")),
+            related["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("used as the key of")),
             "{l}"
         );
     });
@@ -161,10 +167,23 @@ fn related_location_reaches_sarif_and_human_output() {
         Some(call_line),
         "{result}"
     );
-    assert_eq!(related["physicalLocation"]["artifactLocation"]["uri"], "reset.js");
-    let human = Ks::new("scan").arg(t.root()).format("human").run().stdout_str();
-    assert!(human.contains(&format!("used at line {call_line}:")), "{human}");
-    assert!(!human.contains(&secret), "human output must redact: {human}");
+    assert_eq!(
+        related["physicalLocation"]["artifactLocation"]["uri"],
+        "reset.js"
+    );
+    let human = Ks::new("scan")
+        .arg(t.root())
+        .format("human")
+        .run()
+        .stdout_str();
+    assert!(
+        human.contains(&format!("used at line {call_line}:")),
+        "{human}"
+    );
+    assert!(
+        !human.contains(&secret),
+        "human output must redact: {human}"
+    );
 }
 
 #[test]
@@ -210,7 +229,10 @@ fn declarations_prose_and_text_after_the_call_are_not_keys() {
         ),
         (
             "schema.json",
-            format!("{{\n  \"AWS::Route53::KeySigningKey\": \"{}\"\n}}\n", &s2[..16]),
+            format!(
+                "{{\n  \"AWS::Route53::KeySigningKey\": \"{}\"\n}}\n",
+                &s2[..16]
+            ),
         ),
     ];
     let t = Tree::new();
