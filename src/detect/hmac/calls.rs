@@ -44,8 +44,10 @@ impl CallKind {
 pub enum KeyExpr {
     /// A string literal (its token).
     Literal(Token),
-    /// A name whose value is assigned elsewhere (`secret`, `config.jwtSecret` → `jwtSecret`).
-    Name(Vec<u8>),
+    /// A name whose value is assigned elsewhere (`secret`, `config.jwtSecret` → `jwtSecret`),
+    /// and whether it was a member (`config.jwtSecret`, `this.secret`): only a member may be
+    /// assigned as `jwtSecret: '…'` or `'secret' => '…'` in an object or hash.
+    Name(Vec<u8>, bool),
 }
 
 /// Keyword arguments that hold the key.
@@ -411,7 +413,7 @@ fn traced_name(names: &[&[u8]]) -> Option<KeyExpr> {
             bare,
             b"this" | b"self" | b"nil" | b"null" | b"undefined" | b"None"
         ))
-    .then(|| KeyExpr::Name(bare.to_vec()))
+    .then(|| KeyExpr::Name(bare.to_vec(), names.len() > 1))
 }
 
 /// `process.env.X || 'lit'`, `os.environ.get('X', 'lit')`, `getenv("X", "lit")`,
@@ -478,7 +480,7 @@ mod tests {
                     String::from_utf8_lossy(&blob[t.inner.0..t.inner.1])
                 )
             }
-            KeyExpr::Name(n) => format!("name:{}", String::from_utf8_lossy(&n)),
+            KeyExpr::Name(n, _) => format!("name:{}", String::from_utf8_lossy(&n)),
         })
     }
 

@@ -210,9 +210,9 @@ fn detect_call(ctx: &MatchContext<'_>, start: usize, end: usize) -> Option<Candi
     }
     let (literal, related) = match calls::key_argument(blob, lang, kind, &tokens)? {
         KeyExpr::Literal(token) => (token, None),
-        KeyExpr::Name(name) if names_asymmetric_key(&name) => return None,
-        KeyExpr::Name(name) => {
-            let token = trace::assignment(blob, lang, &name, start)?;
+        KeyExpr::Name(name, _) if names_asymmetric_key(&name) => return None,
+        KeyExpr::Name(name, member) => {
+            let token = trace::assignment(blob, lang, &name, member, start)?;
             (token, Some(related_at(blob, start, call)))
         }
     };
@@ -221,6 +221,7 @@ fn detect_call(ctx: &MatchContext<'_>, start: usize, end: usize) -> Option<Candi
     // PEM and other multi-line material is a private or public key, not an HMAC secret.
     if value.contains("-----")
         || value.contains('\n')
+        || is_public_key_text(value)
         || !is_secret_value(value, Evidence::KeyArgument)
     {
         return None;
@@ -248,6 +249,14 @@ fn uses_asymmetric_algorithm(blob: &[u8], tokens: &[tokenize::Token]) -> bool {
             && upper[2..].iter().all(u8::is_ascii_digit);
         sized || upper == b"EDDSA"
     })
+}
+
+/// An OpenSSH public key line (`ssh-ed25519 AAAA…`, `ecdsa-sha2-nistp256 AAAA…`).
+fn is_public_key_text(value: &str) -> bool {
+    value.starts_with("ssh-")
+        || value.starts_with("ecdsa-sha2-")
+        || value.starts_with("sk-")
+        || value.starts_with("AAAA")
 }
 
 /// Names of asymmetric keys (`privateKey`, `PRIVATE_KEY`, `pubKey`, `cert`): not HMAC secrets.

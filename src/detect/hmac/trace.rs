@@ -10,24 +10,34 @@ const MAX_VALUE_BYTES: usize = 1024;
 /// How many names a value may be traced through (`a = b; b = 'lit'`).
 const MAX_HOPS: u8 = 2;
 
-/// The literal assigned to `name` nearest before `used_at` (else the first after it).
-pub fn assignment(blob: &[u8], lang: Lang, name: &[u8], used_at: usize) -> Option<Token> {
-    assignment_hops(blob, lang, name, used_at, 0)
+/// The literal assigned to `name` nearest before `used_at` (else the first after it). A
+/// `member` (`config.jwtSecret`) may also be assigned as an object or hash member.
+pub fn assignment(
+    blob: &[u8],
+    lang: Lang,
+    name: &[u8],
+    member: bool,
+    used_at: usize,
+) -> Option<Token> {
+    assignment_hops(blob, lang, name, member, used_at, 0)
 }
 
 fn assignment_hops(
     blob: &[u8],
     lang: Lang,
     name: &[u8],
+    member: bool,
     used_at: usize,
     hops: u8,
 ) -> Option<Token> {
-    let mut before: Option<Token> = None;
+    // The nearest assignment before the use decides (a later literal elsewhere in the file is
+    // another variable's); without one, the first literal assignment after it.
+    let mut before: Option<Option<Token>> = None;
     for at in memchr::memmem::find_iter(blob, name) {
         if !is_whole_name(blob, at, name.len()) {
             continue;
         }
-        let Some(value) = assigned_value(blob, lang, at, name.len()) else {
+        let Some(value) = assigned_value(blob, lang, at, name.len(), member) else {
             continue;
         };
         // The token that holds the name starts at its sigil or quote (`$key`, `@key`, `'key'`).
@@ -39,22 +49,19 @@ fn assignment_hops(
             continue;
         }
         let literal = match key_expr(blob, lang, &value, 0) {
-            Some(KeyExpr::Literal(token)) => token,
-            Some(KeyExpr::Name(other)) if hops < MAX_HOPS && other != name => {
-                match assignment_hops(blob, lang, &other, at, hops + 1) {
-                    Some(token) => token,
-                    None => continue,
-                }
+            Some(KeyExpr::Literal(token)) => Some(token),
+            Some(KeyExpr::Name(other, other_member)) if hops < MAX_HOPS && other != name => {
+                assignment_hops(blob, lang, &other, other_member, at, hops + 1)
             }
-            _ => continue,
+            _ => None,
         };
         if at < used_at {
             before = Some(literal);
-        } else {
-            return before.or(Some(literal));
+        } else if before.is_none() && literal.is_some() {
+            return literal;
         }
     }
-    before
+    before.flatten()
 }
 
 fn is_ident_byte(b: u8) -> bool {
@@ -71,11 +78,20 @@ fn is_whole_name(blob: &[u8], at: usize, len: usize) -> bool {
 }
 
 /// The tokens of the value assigned at a name, if the name is assigned there.
-fn assigned_value(blob: &[u8], lang: Lang, at: usize, len: usize) -> Option<Vec<Token>> {
+fn assigned_value(
+    blob: &[u8],
+    lang: Lang,
+    at: usize,
+    len: usize,
+    member: bool,
+) -> Option<Vec<Token>> {
     let mut from = at + len;
     let quote = at.checked_sub(1).map(|i| blob[i]);
     let quoted = matches!(quote, Some(b'"' | b'\'')) && blob.get(from) == quote.as_ref();
     if quoted {
+        if !member && !is_define(blob, at - 1) {
+            return None; // `'secret' => '…'`: a hash member, not the variable
+        }
         from += 1;
     }
     let mut lexer = Lexer::new(blob, lang, from, from + MAX_VALUE_BYTES);
@@ -86,7 +102,9 @@ fn assigned_value(blob: &[u8], lang: Lang, at: usize, len: usize) -> Option<Vec<
     let text = first.text(blob);
     let value_start = if quoted && is_define(blob, at - 1) && first.is(blob, ",") {
         lexer.next()? // PHP `define('NAME', 'value')`
-    } else if matches!(text, b"=" | b":=" | b"=>") && first.kind == Tok::Punct {
+    } else if matches!(text, b"=" | b":=") && first.kind == Tok::Punct {
+        lexer.next()?
+    } else if member && first.is(blob, "=>") {
         lexer.next()?
     } else if first.is(blob, ":") {
         // `name: 'v'` (object member, YAML-like) or `name: str = 'v'` (annotation).
@@ -97,8 +115,10 @@ fn assigned_value(blob: &[u8], lang: Lang, at: usize, len: usize) -> Option<Vec<
                 return None;
             }
             lexer.next()?
-        } else {
+        } else if member {
             next
+        } else {
+            return None; // `key: '…'`: an object member, not the variable
         }
     } else if first.kind == Tok::Ident && !quoted {
         // Go: `var secret string = "..."`.
@@ -157,7 +177,8 @@ mod tests {
     fn traced(src: &str, lang: Lang, name: &str, used: &str) -> Option<String> {
         let blob = src.as_bytes();
         let used_at = memchr::memmem::rfind(blob, used.as_bytes())?;
-        let t = assignment(blob, lang, name.as_bytes(), used_at)?;
+        let member = src.contains(&format!(".{name}")) || src.contains(&format!("->{name}"));
+        let t = assignment(blob, lang, name.as_bytes(), member, used_at)?;
         Some(String::from_utf8_lossy(&blob[t.inner.0..t.inner.1]).into_owned())
     }
 
@@ -208,7 +229,12 @@ mod tests {
                 "key",
                 "v9",
             ),
-            ("cfg = {'secret' => 'v10'}\n", Lang::Ruby, "secret", "v10"),
+            (
+                "cfg = {'secret' => 'v10'}\nJWT.encode(p, cfg.secret)",
+                Lang::Ruby,
+                "secret",
+                "v10",
+            ),
             (
                 "const s = process.env.S || 'v11';\njwt.sign(p, s)",
                 Lang::CLike,
@@ -248,7 +274,11 @@ mod tests {
         ] {
             let blob = src.as_bytes();
             let used_at = memchr::memmem::rfind(blob, b"secret)").unwrap();
-            assert_eq!(assignment(blob, lang, b"secret", used_at), None, "{src}");
+            assert_eq!(
+                assignment(blob, lang, b"secret", false, used_at),
+                None,
+                "{src}"
+            );
         }
     }
 }
