@@ -100,11 +100,10 @@ fn assigned_value(
         return None;
     }
     let text = first.text(blob);
-    let value_start = if quoted && is_define(blob, at - 1) && first.is(blob, ",") {
-        lexer.next()? // PHP `define('NAME', 'value')`
-    } else if matches!(text, b"=" | b":=") && first.kind == Tok::Punct {
-        lexer.next()?
-    } else if member && first.is(blob, "=>") {
+    // PHP `define('NAME', 'value')`; `x = v`, `x := v`; a member's `'x' => v`.
+    let defined = quoted && is_define(blob, at - 1) && first.is(blob, ",");
+    let assigned = matches!(text, b"=" | b":=") && first.kind == Tok::Punct;
+    let value_start = if defined || assigned || (member && first.is(blob, "=>")) {
         lexer.next()?
     } else if first.is(blob, ":") {
         // `name: 'v'` (object member, YAML-like) or `name: str = 'v'` (annotation).
