@@ -205,7 +205,15 @@ impl<'r> Collector<'r> {
         for (finding, _) in &mut findings {
             finding.locations.sort();
             finding.locations.dedup_by(|a, b| {
-                a.path == b.path && a.line == b.line && a.column == b.column && a.commit == b.commit
+                let same = a.path == b.path
+                    && a.line == b.line
+                    && a.column == b.column
+                    && a.commit == b.commit;
+                // Two rules found the same place; keep the use a traced one found.
+                if same && b.related.is_none() {
+                    b.related = a.related.take();
+                }
+                same
             });
         }
         // By first location, then kind and identity: the same order whatever thread found what.

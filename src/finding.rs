@@ -207,6 +207,18 @@ pub struct Candidate {
     /// Byte span of the secret in the blob.
     pub start: usize,
     pub end: usize,
+    /// A second place that explains this one (where a traced secret is used).
+    pub related: Option<Related>,
+}
+
+/// A second place in the same blob that explains a location: for a secret traced from a sign
+/// call to its assignment, the call.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Related {
+    pub line: usize,
+    pub column: usize,
+    /// What happens there (`used as the key of jwt.sign`).
+    pub message: String,
 }
 
 /// Where a finding was seen.
@@ -230,6 +242,9 @@ pub struct Location {
     /// In history scans: how many commits carry this blob at this path.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commits: Option<u64>,
+    /// Where the secret found here is used (same file and commit), when that was traced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub related: Option<Related>,
     /// The matcher rule that found it.
     #[serde(skip)]
     pub rule_id: String,

@@ -18,6 +18,10 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
     ("jwk.toml", include_str!("../rules/jwk.toml")),
     ("jwt.toml", include_str!("../rules/jwt.toml")),
     ("hmac.toml", include_str!("../rules/hmac.toml")),
+    (
+        "hmac-config.toml",
+        include_str!("../rules/hmac-config.toml"),
+    ),
 ];
 
 /// Errors in rule files. Each names the file and the rule.

@@ -94,6 +94,7 @@ fn whole_file(
         rule_id: rule_id.to_string(),
         start: 0,
         end: 0,
+        related: None,
     }
 }
 

@@ -67,6 +67,7 @@ impl MatchContext<'_> {
             rule_id: self.rule.spec.id.clone(),
             start: self.match_start,
             end: self.match_end,
+            related: None,
         }
     }
 }

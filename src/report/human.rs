@@ -149,6 +149,13 @@ fn write_finding(
             palette.paint("36", &line),
             location.format
         )?;
+        if let Some(related) = &location.related {
+            let used = format!(
+                "used at line {}:{} ({})",
+                related.line, related.column, related.message
+            );
+            writeln!(out, "     {}", esc(&used))?;
+        }
         if let Some(commit) = &location.commit {
             let mut provenance = format!("introduced in {}", &commit[..commit.len().min(12)]);
             if let Some(author) = &location.author {

@@ -217,7 +217,34 @@ fn result(finding: &Finding, location: &Location, rule_index: Option<usize>) -> 
         })
         .build();
     result.rule_index = rule_index.map(|i| i as i64);
+    result.related_locations = related_location(location).map(|l| vec![l]);
     result
+}
+
+/// Where a traced secret is used (same file): SARIF `relatedLocations`.
+fn related_location(location: &Location) -> Option<SarifLocation> {
+    let related = location.related.as_ref()?;
+    Some(SarifLocation {
+        id: Some(1),
+        physical_location: Some(PhysicalLocation {
+            artifact_location: Some(ArtifactLocation {
+                uri: Some(percent_encode_path(&location.path)),
+                uri_base_id: Some("%SRCROOT%".to_string()),
+                ..Default::default()
+            }),
+            region: Some(Region {
+                start_line: Some(related.line as i64),
+                start_column: Some(related.column as i64),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        message: Some(Message {
+            text: Some(related.message.clone()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
 }
 
 fn end_column(location: &Location) -> usize {

@@ -127,6 +127,7 @@ impl<'r> Scanner<'r> {
             candidate.start = ctx.secret_start;
             candidate.end = ctx.secret_end;
             candidate.format = format!("base64({})", candidate.format);
+            candidate.related = None;
             candidate.rule_id = ctx.rule.spec.id.clone();
             out.push(candidate);
         }

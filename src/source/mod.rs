@@ -150,6 +150,7 @@ pub fn locate(
             date: None,
             blob: blob.map(str::to_string),
             commits: None,
+            related: candidate.related.clone(),
             rule_id: candidate.rule_id.clone(),
             allowed,
         };

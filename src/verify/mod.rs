@@ -290,6 +290,7 @@ mod tests {
             date: date.map(str::to_string),
             blob: None,
             commits: None,
+            related: None,
             rule_id: String::new(),
             allowed: false,
         }

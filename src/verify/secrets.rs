@@ -437,6 +437,7 @@ fn given_token_finding(
             date: None,
             blob: None,
             commits: None,
+            related: None,
             rule_id: "jwt/compact".to_string(),
             allowed: false,
         }],

@@ -2,6 +2,7 @@
 //! at test time, asserting the exact findings (rule, path, line, column where the contract fixes
 //! it, and the RFC 7638 thumbprint computed here independently).
 
+mod code_shapes;
 mod embedded;
 mod jose;
 mod jwt_shapes;

@@ -1,8 +1,9 @@
-//! HMAC / JWT secrets: literal values assigned to signing-secret names or passed to sign calls.
-//! Placeholders and indirections are dropped here.
+//! Which literal values are secrets: placeholders, references, names and paths are not; known
+//! defaults are (verification marks them `weak-secret`). A character-class-aware randomness
+//! score is one signal among others, never a gate on a key passed straight to a sign call.
 
-use super::MatchContext;
-use crate::finding::{Candidate, kind, redact};
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
 /// Name suffixes that mark a setting about the secret, not the secret itself.
 const NON_SECRET_NAME_SUFFIXES: &[&str] = &[
@@ -63,7 +64,7 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
 ];
 
 /// Names of algorithms, which sign calls take as a later string argument.
-const ALGORITHM_NAMES: &[&str] = &[
+pub(super) const ALGORITHM_NAMES: &[&str] = &[
     "hs256", "hs384", "hs512", "rs256", "rs384", "rs512", "es256", "es384", "es512", "ps256",
     "ps384", "ps512", "eddsa", "none",
 ];
@@ -81,122 +82,7 @@ const NON_SECRET_VALUES: &[&str] = &[
     "bytes",
 ];
 
-/// File names whose values may be unquoted (configuration, shell scripts and shell histories,
-/// not code).
-fn is_config_file(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    if name.starts_with(".env") || name.ends_with(".env") || name == "env" {
-        return true;
-    }
-    let extension = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
-    matches!(
-        extension,
-        "properties"
-            | "yml"
-            | "yaml"
-            | "ini"
-            | "cfg"
-            | "conf"
-            | "config"
-            | "toml"
-            | "env"
-            | "envrc"
-            | "tfvars"
-            | "hcl"
-            | "txt"
-            | "example"
-            | "sample"
-            | "local"
-            | "dist"
-            | "sh"
-            | "bash"
-            | "zsh"
-            | "fish"
-            | "bashrc"
-            | "zshrc"
-            | "zshenv"
-            | "profile"
-            | "bash_profile"
-            | "zprofile"
-            | "bash_history"
-            | "zsh_history"
-            | "sh_history"
-            | "history"
-    ) || !name.contains('.')
-}
-
-/// Calls whose string argument names a setting or variable rather than holding the secret
-/// (`os.Getenv("JWT_SECRET")`, `ENV.fetch("X")`, `viper.GetString("jwt.secret")`), lowercased.
-const LOOKUP_CALLS: &[&str] = &[
-    "getenv(",
-    "lookupenv(",
-    "environ[",
-    "environ.get(",
-    "env[",
-    "env(",
-    "env.fetch(",
-    "getproperty(",
-    "getstring(",
-    "get(",
-    "getvalue(",
-    "getsection(",
-    "config(",
-    "setting(",
-    "process.env[",
-    "secrets[",
-    "params[",
-];
-
-/// Report a literal signing secret unless it is a placeholder or an indirection.
-pub fn detect(ctx: &MatchContext<'_>) -> Option<Candidate> {
-    let bare = ctx.group("bare").is_some();
-    if bare && !is_config_file(ctx.path) {
-        return None;
-    }
-    if !bare && is_lookup_argument(ctx.blob, ctx.secret_start) {
-        return None;
-    }
-    let value = std::str::from_utf8(ctx.secret()).ok()?.trim();
-    let name = ctx
-        .group("name")
-        .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase());
-    if name.as_deref().is_some_and(names_a_setting) {
-        return None;
-    }
-    let min_len = if name.is_some() { 6 } else { 3 };
-    if !is_plausible_secret(value, min_len) {
-        return None;
-    }
-    let format = match (&name, bare) {
-        (None, _) => "sign-call",
-        (Some(_), true) => "config",
-        (Some(_), false) => "assignment",
-    };
-    let mut candidate = ctx.candidate(
-        kind::HMAC_SECRET,
-        value.as_bytes().to_vec(),
-        value.to_string(),
-        redact(value),
-        format,
-    );
-    candidate.start = ctx.secret_start;
-    candidate.end = ctx.secret_end;
-    Some(candidate)
-}
-
-/// Whether the string literal starting at `secret_start` (just after its opening quote) is the
-/// argument of an environment or configuration lookup.
-fn is_lookup_argument(blob: &[u8], secret_start: usize) -> bool {
-    let before = &blob[secret_start.saturating_sub(40)..secret_start.saturating_sub(1)];
-    let text: String = String::from_utf8_lossy(before)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    LOOKUP_CALLS.iter().any(|call| text.ends_with(call))
-}
-
-fn names_a_setting(name: &str) -> bool {
+pub(super) fn names_a_setting(name: &str) -> bool {
     let keyword_end = ["secret", "key", "jwt"]
         .iter()
         .filter_map(|k| name.rfind(k).map(|i| i + k.len()))
@@ -330,6 +216,238 @@ fn is_reference(value: &str) -> bool {
     }
 }
 
+/// Defaults that documentation ships and people keep (jwt.io's debugger): reported, and the
+/// weak list makes them `weak-secret`, whatever placeholder words they contain.
+const KNOWN_DEFAULTS: &[&str] = &[
+    "your-256-bit-secret",
+    "your-384-bit-secret",
+    "your-512-bit-secret",
+    "a-string-secret-at-least-256-bits-long",
+];
+
+const WEAK_LIST: &str = include_str!("../../../rules/weak-secrets.txt");
+
+/// The shipped weak-secret list, for telling a known default from a placeholder.
+static WEAK: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    WEAK_LIST
+        .lines()
+        .map(|line| line.strip_suffix('\r').unwrap_or(line))
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect()
+});
+
+/// Claim, option and encoding names that sit next to keys in sign calls and settings.
+const OPTION_NAMES: &[&str] = &[
+    "exp",
+    "iat",
+    "nbf",
+    "iss",
+    "sub",
+    "aud",
+    "jti",
+    "typ",
+    "kid",
+    "algorithms",
+    "algorithm",
+    "options",
+    "expiresin",
+    "expires_in",
+    "header",
+    "headers",
+    "complete",
+    "issuer",
+    "audience",
+    "subject",
+    "utf-8",
+    "utf8",
+    "ascii",
+    "base64",
+    "base64url",
+    "hex",
+    "latin1",
+    "binary",
+    "hmacsha256",
+    "hmacsha384",
+    "hmacsha512",
+    "sha256",
+    "sha384",
+    "sha512",
+    "bearer",
+    "authorization",
+    "payload",
+];
+
+/// How much the place a value was found in already says about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Evidence {
+    /// The value is a sign/verify call's key argument, directly or through a traced name.
+    KeyArgument,
+    /// Assigned to a name that says signing secret (`JWT_SECRET`, `secret_key_base`).
+    Named,
+    /// Under a generic name in a signing context (`key:` in a `jwt:` section, Ruby `secret:`).
+    Generic,
+}
+
+/// Whether `value`, found with `evidence`, is reported as a secret.
+pub fn is_secret_value(value: &str, evidence: Evidence) -> bool {
+    let value = value.trim();
+    if KNOWN_DEFAULTS.contains(&value) {
+        return true;
+    }
+    let listed = WEAK.contains(value);
+    if listed && evidence == Evidence::KeyArgument {
+        return true; // a guessable key in use is a finding: verification says weak-secret
+    }
+    let min_len = match evidence {
+        Evidence::KeyArgument => 3,
+        Evidence::Named => 6,
+        Evidence::Generic => 8,
+    };
+    if !is_plausible_secret(value, min_len) {
+        return false;
+    }
+    let lower = value.to_ascii_lowercase();
+    if OPTION_NAMES.contains(&lower.as_str()) || lower.starts_with("autogenerate") {
+        return false;
+    }
+    if !listed && (is_name_like(value) || is_path_like(value)) {
+        return false;
+    }
+    match evidence {
+        Evidence::Generic => {
+            let n = value.chars().count();
+            listed || (n >= 12 && randomness(value) >= 0.6) || n >= 24
+        }
+        _ => true,
+    }
+}
+
+/// Words that make a snake-case value the name of a setting or credential.
+const SETTING_WORDS: &[&str] = &[
+    "aws",
+    "access",
+    "api",
+    "client",
+    "id",
+    "user",
+    "username",
+    "password",
+    "token",
+    "env",
+    "config",
+    "setting",
+    "settings",
+    "path",
+    "file",
+    "name",
+    "private",
+    "public",
+    "account",
+    "auth",
+    "oauth",
+    "app",
+    "application",
+    "database",
+    "db",
+];
+
+/// A name, not a secret: `AWS_SECRET_ACCESS_KEY`, `aws_secret_access_key`, `jwt.secret.key`,
+/// `secretOrPrivateKey`. Dashed phrases (`super-secret-signing-key`) are chosen secrets.
+pub fn is_name_like(value: &str) -> bool {
+    if value.is_empty()
+        || !value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+    {
+        return false;
+    }
+    let starts_alpha = value
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic());
+    let words = |sep: char| {
+        value
+            .split(sep)
+            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic()))
+    };
+    let screaming = value.contains('_')
+        && !value.contains('.')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    // Lower-case snake case names a setting when a word says which (`aws_secret_access_key`);
+    // `my_very_secret_hmac_key` is a chosen secret.
+    let snake = value.matches('_').count() >= 2
+        && !value.contains('.')
+        && words('_')
+        && value
+            .to_ascii_lowercase()
+            .split('_')
+            .any(|w| SETTING_WORDS.contains(&w));
+    let dotted = value.contains('.') && !value.contains('_') && words('.');
+    let humps = value.chars().filter(char::is_ascii_uppercase).count();
+    let camel = !value.contains(['_', '.'])
+        && value.chars().all(|c| c.is_ascii_alphabetic())
+        && value.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && humps >= 2
+        && humps * 3 <= value.len();
+    starts_alpha && (screaming || snake || dotted || camel)
+}
+
+/// A path or file name: `config/jwt/secret.key`, `keys/hmac.txt`, `secret.pem`.
+pub fn is_path_like(value: &str) -> bool {
+    const FILE_TYPES: &[&str] = &[
+        ".pem", ".key", ".txt", ".json", ".yml", ".yaml", ".env", ".pub", ".crt", ".der", ".p12",
+    ];
+    let lower = value.to_ascii_lowercase();
+    if FILE_TYPES
+        .iter()
+        .any(|t| lower.ends_with(t) && lower.len() > t.len())
+    {
+        return true;
+    }
+    value.contains('/')
+        && value.split('/').filter(|s| !s.is_empty()).count() >= 2
+        && value.split('/').all(|s| {
+            s.chars()
+                .all(|c| c.is_ascii_alphabetic() || matches!(c, '_' | '-' | '.'))
+        })
+}
+
+/// A character-class-aware randomness score in 0..=1: Shannon entropy (the `entropy` crate)
+/// over the most the value could have for its length and the classes of characters it uses.
+pub fn randomness(value: &str) -> f64 {
+    let n = value.chars().count();
+    if n < 2 {
+        return 0.0;
+    }
+    let classes = [
+        (value.chars().any(|c| c.is_ascii_lowercase()), 26.0),
+        (value.chars().any(|c| c.is_ascii_uppercase()), 26.0),
+        (value.chars().any(|c| c.is_ascii_digit()), 10.0),
+        (value.chars().any(|c| !c.is_ascii_alphanumeric()), 32.0),
+    ];
+    let alphabet: f64 = classes
+        .iter()
+        .filter(|(present, _)| *present)
+        .map(|(_, size)| size)
+        .sum();
+    let most = alphabet.log2().min((n as f64).log2());
+    if most <= 0.0 {
+        return 0.0;
+    }
+    let bits = f64::from(entropy::shannon_entropy(value.as_bytes()));
+    // Few classes on a long value (all lower-case letters, all digits) is a word or a number.
+    let class_count = classes.iter().filter(|(present, _)| *present).count() as f64;
+    ((bits / most) * (0.7 + 0.1 * class_count)).min(1.0)
+}
+
+/// A name that follows `::` is a type or a schema member (`AWS::Route53::KeySigningKey`), not a
+/// variable: its value belongs to another field.
+pub fn is_type_member(blob: &[u8], name_start: usize) -> bool {
+    name_start >= 2 && &blob[name_start - 2..name_start] == b"::"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,22 +508,5 @@ mod tests {
         assert!(!names_a_setting("jwtsecret"));
         assert!(names_a_setting("jwtsecretfile"));
         assert!(!names_a_setting("secret_key_base"));
-    }
-
-    #[test]
-    fn lookups_are_not_secrets() {
-        let line = br#"t.SignedString([]byte(os.Getenv("JWT_SECRET")))"#;
-        let at = line.iter().position(|&b| b == b'"').unwrap() + 1;
-        assert!(is_lookup_argument(line, at));
-        let line = br#"t.SignedString([]byte("literal-secret"))"#;
-        let at = line.iter().position(|&b| b == b'"').unwrap() + 1;
-        assert!(!is_lookup_argument(line, at));
-    }
-
-    #[test]
-    fn config_files_by_name() {
-        assert!(is_config_file("app/.env"));
-        assert!(is_config_file("src/main/resources/application.properties"));
-        assert!(!is_config_file("src/app.js"));
     }
 }
