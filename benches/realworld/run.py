@@ -119,6 +119,10 @@ def main():
     ap.add_argument("--tools", default="keysweep,kingfisher,gitleaks,gitleaks-nogeneric")
     ap.add_argument("--label", default="keysweep", help="tool name for the keysweep rows")
     args = ap.parse_args()
+    for tool in ("keysweep", "kingfisher", "gitleaks"):
+        # The tools run inside each tree, so a relative binary path is resolved here.
+        if getattr(args, tool) and os.sep in getattr(args, tool):
+            setattr(args, tool, os.path.abspath(getattr(args, tool)))
 
     trees = os.path.abspath(args.trees)
     out = os.path.abspath(args.out)
