@@ -482,6 +482,7 @@ fn output_spec(
             format,
             show_secrets: args.show_secrets,
             color,
+            min_severity: None,
         },
     }
 }

@@ -125,9 +125,10 @@ fn write_finding(
         );
         writeln!(
             out,
-            "  at {} ({})",
+            "  at {} ({}, {})",
             palette.paint("36", &line),
-            location.format
+            location.format,
+            location.context()
         )?;
         if let Some(commit) = &location.commit {
             let mut provenance = format!("introduced in {}", &commit[..commit.len().min(12)]);
