@@ -66,7 +66,7 @@ impl Context {
             Context::Example
         } else if dirs.iter().any(|d| is_docs_dir(d)) || is_docs_file(name) {
             Context::Docs
-        } else if is_config_file(name) {
+        } else if is_config_file(name) || dirs.iter().any(|d| is_config_dir(d)) {
             Context::Config
         } else {
             Context::Code
@@ -204,6 +204,14 @@ fn is_docs_file(name: &str) -> bool {
         )
 }
 
+/// `config/production.pem`, `etc/ssl/private/server.key`: kept with the deployment's settings.
+fn is_config_dir(dir: &str) -> bool {
+    matches!(
+        dir,
+        "config" | "configs" | "conf" | "etc" | ".config" | "settings" | "secrets"
+    )
+}
+
 fn is_config_file(name: &str) -> bool {
     if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
         return true;
@@ -269,6 +277,8 @@ mod tests {
             ("web.config", Config),
             ("settings.toml", Config),
             ("conf/app.ini", Config),
+            ("config/production.pem", Config),
+            ("etc/ssl/private/server.key", Config),
         ]);
     }
 
