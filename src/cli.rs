@@ -330,6 +330,12 @@ pub struct OutputArgs {
     #[arg(long, value_name = "SEVERITY|STATUS")]
     pub fail_on: Option<String>,
 
+    /// Report only findings at or above this severity (low, medium, high, critical). Severity
+    /// counts where a finding is: a key in tests/, docs or examples is rated lower than in code
+    /// or configuration. The findings left out do not fail the run.
+    #[arg(long, value_name = "SEVERITY")]
+    pub min_severity: Option<String>,
+
     /// When to colour human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

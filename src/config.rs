@@ -120,7 +120,7 @@ impl FailOn {
     /// Whether `finding` reaches the threshold.
     pub fn fails(self, finding: &Finding) -> bool {
         match self {
-            FailOn::Severity(severity) => finding.severity >= severity,
+            FailOn::Severity(severity) => finding.rated_severity() >= severity,
             FailOn::Status(status) => finding.verification.status >= status,
         }
     }
@@ -353,6 +353,7 @@ impl Config {
             .or_else(|| file.fail_on.clone())
             .map(|text| FailOn::parse(&text))
             .transpose()?;
+        let fail_on = with_min_severity(fail_on, common.output)?;
         let suppress = suppress_options(&common, file, root, no_config);
         let strict = common.output.is_some_and(|o| o.strict) || file.strict.unwrap_or(false);
         let default_verify = VerifyArgs::default();
@@ -526,6 +527,25 @@ fn suppress_options(
     }
 }
 
+/// `--min-severity` hides findings below it, so they must not fail the run either: it raises a
+/// severity `--fail-on` (or sets one) to itself.
+fn with_min_severity(
+    fail_on: Option<FailOn>,
+    args: Option<&OutputArgs>,
+) -> anyhow::Result<Option<FailOn>> {
+    let Some(text) = args.and_then(|a| a.min_severity.as_deref()) else {
+        return Ok(fail_on);
+    };
+    let Some(min) = Severity::parse(text) else {
+        bail!("--min-severity {text}: expected low, medium, high or critical");
+    };
+    Ok(Some(match fail_on {
+        None => FailOn::Severity(min),
+        Some(FailOn::Severity(severity)) => FailOn::Severity(severity.max(min)),
+        Some(status) => status,
+    }))
+}
+
 /// The primary report (`--format`, `-o`) and every `--report FORMAT:FILE`.
 fn outputs(args: &OutputArgs, env: &Environment) -> anyhow::Result<Vec<OutputSpec>> {
     let mut specs = vec![output_spec(args.format, args.output.clone(), args, env)];
@@ -568,6 +588,7 @@ fn output_spec(
             format,
             show_secrets: args.show_secrets,
             color,
+            min_severity: args.min_severity.as_deref().and_then(Severity::parse),
         },
     }
 }

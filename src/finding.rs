@@ -3,6 +3,8 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::context::Context;
+
 /// How bad a finding is, from the point of view of someone who has to rotate it.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
@@ -24,6 +26,31 @@ impl Severity {
             Severity::High => "high",
             Severity::Critical => "critical",
         }
+    }
+
+    /// This level lowered by `steps` levels, never below `Low`.
+    pub fn lowered(self, steps: u8) -> Severity {
+        let levels = [
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ];
+        let index = levels.iter().position(|&s| s == self).unwrap_or(0);
+        levels[index.saturating_sub(usize::from(steps))]
+    }
+
+    /// Parse a level name (`low`, `medium`, `high`, `critical`; any case).
+    pub fn parse(text: &str) -> Option<Severity> {
+        let text = text.trim().to_ascii_lowercase();
+        [
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
     }
 
     /// GitHub's `security-severity` score for this level.
@@ -221,8 +248,8 @@ pub struct Related {
     pub message: String,
 }
 
-/// Where a finding was seen.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// Where a finding was seen. Serialised with its [`Context`] (derived from the path).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Location {
     /// `file`, `git`, `staged`, `stdin`.
     pub source: String,
@@ -237,20 +264,65 @@ pub struct Location {
     pub author: Option<String>,
     pub date: Option<String>,
     /// Git blob id of the content, where known.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub blob: Option<String>,
     /// In history scans: how many commits carry this blob at this path.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub commits: Option<u64>,
     /// Where the secret found here is used (same file and commit), when that was traced.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub related: Option<Related>,
-    /// The matcher rule that found it.
-    #[serde(skip)]
+    /// The matcher rule that found it (not serialised).
     pub rule_id: String,
-    /// An inline `keysweep:allow` comment covers this location.
-    #[serde(skip)]
+    /// An inline `keysweep:allow` comment covers this location (not serialised).
     pub allowed: bool,
+}
+
+impl Location {
+    /// Where in the project this location is (code, config, test, docs, example, vendor).
+    pub fn context(&self) -> Context {
+        Context::of_path(&self.path)
+    }
+}
+
+impl Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// The serialised members, in order; `context` is computed from the path.
+        #[derive(Serialize)]
+        struct View<'a> {
+            source: &'a str,
+            path: &'a str,
+            context: Context,
+            line: usize,
+            column: usize,
+            end_line: usize,
+            end_column: usize,
+            format: &'a str,
+            commit: &'a Option<String>,
+            author: &'a Option<String>,
+            date: &'a Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            blob: &'a Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            commits: &'a Option<u64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            related: &'a Option<Related>,
+        }
+        View {
+            source: &self.source,
+            path: &self.path,
+            context: self.context(),
+            line: self.line,
+            column: self.column,
+            end_line: self.end_line,
+            end_column: self.end_column,
+            format: &self.format,
+            commit: &self.commit,
+            author: &self.author,
+            date: &self.date,
+            blob: &self.blob,
+            commits: &self.commits,
+            related: &self.related,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// One finding: one (kind, key or secret) with every place it was seen.
@@ -268,6 +340,64 @@ pub struct Finding {
     pub jwt: Option<JwtInfo>,
     pub verification: Verification,
     pub locations: Vec<Location>,
+}
+
+impl Finding {
+    /// The most exposed context among its locations (`None` without locations, e.g. a token
+    /// given on the command line).
+    pub fn context(&self) -> Option<Context> {
+        self.locations
+            .iter()
+            .map(Location::context)
+            .min_by_key(|c| (c.severity_steps(), *c))
+    }
+
+    /// The severity to report: see [`rate`].
+    pub fn rated_severity(&self) -> Severity {
+        rate(self)
+    }
+
+    /// Reporting order: proven in use first, then by severity (as rated by the caller).
+    pub fn urgency(&self) -> (std::cmp::Reverse<bool>, std::cmp::Reverse<Severity>) {
+        (
+            std::cmp::Reverse(self.verification.status.is_proven()),
+            std::cmp::Reverse(self.severity),
+        )
+    }
+}
+
+/// The severity a finding is reported with, from what it is, what verification proved and
+/// where it was found. One table for every kind:
+///
+/// | what | severity |
+/// |---|---|
+/// | private key, live key, secret that signs a token | critical (a verdict of `live` or `signs-token` wins over context) |
+/// | HMAC secret; JWT signed with a guessable or found secret (anyone can forge its tokens) | high |
+/// | JWT signed with an unknown key (a bearer credential until it expires); encrypted or unparsed private key; key store | medium / high as in `rules/kinds.toml` |
+/// | unsigned JWT (`alg: none`, proves nothing); published example key | low |
+///
+/// Then the context of the most exposed location lowers it: docs and examples by one level,
+/// tests and vendored code by two (`Context::severity_steps`), never below low. A key in
+/// `config/production.yml` stays critical; the same key in `tests/fixtures/` is medium.
+///
+/// `finding.severity` is taken as the kind's severity as verification left it, so this is
+/// applied once, to what is reported (see `report::Reports`), not stored back.
+pub fn rate(finding: &Finding) -> Severity {
+    let status = finding.verification.status;
+    if status.is_proven() {
+        return finding.severity.max(Severity::Critical);
+    }
+    let unsigned = finding
+        .jwt
+        .as_ref()
+        .is_some_and(|jwt| jwt.alg.eq_ignore_ascii_case("none"));
+    let content = if status == Status::KnownExample || unsigned {
+        Severity::Low
+    } else {
+        finding.severity
+    };
+    let steps = finding.context().map_or(0, Context::severity_steps);
+    content.lowered(steps)
 }
 
 /// A stable id for a (kind, identity) pair: no line numbers, no secret text.
@@ -319,5 +449,112 @@ pub fn redact(secret: &str) -> String {
         format!("{prefix}…(redacted, {} chars)", chars.len())
     } else {
         format!("…(redacted, {} chars)", chars.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(rule: &str, severity: Severity, paths: &[&str]) -> Finding {
+        Finding {
+            rule: rule.to_string(),
+            title: String::new(),
+            severity,
+            fingerprint: String::new(),
+            secret: String::new(),
+            raw_secret: String::new(),
+            key: None,
+            jwt: None,
+            verification: Verification::default(),
+            locations: paths
+                .iter()
+                .map(|path| Location {
+                    source: "file".to_string(),
+                    path: path.to_string(),
+                    line: 1,
+                    column: 1,
+                    end_line: 1,
+                    end_column: 2,
+                    format: "pem-pkcs8".to_string(),
+                    commit: None,
+                    author: None,
+                    date: None,
+                    blob: None,
+                    commits: None,
+                    related: None,
+                    rule_id: String::new(),
+                    allowed: false,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn lowered_stops_at_low() {
+        assert_eq!(Severity::Critical.lowered(0), Severity::Critical);
+        assert_eq!(Severity::Critical.lowered(2), Severity::Medium);
+        assert_eq!(Severity::Medium.lowered(2), Severity::Low);
+        assert_eq!(Severity::Low.lowered(9), Severity::Low);
+        assert_eq!(Severity::parse(" High "), Some(Severity::High));
+        assert_eq!(Severity::parse("urgent"), None);
+    }
+
+    #[test]
+    fn context_lowers_unless_proven() {
+        let key = |paths: &[&str]| rate(&finding(kind::RSA, Severity::Critical, paths));
+        assert_eq!(key(&["config/production.yml"]), Severity::Critical);
+        assert_eq!(key(&["README.md"]), Severity::High);
+        assert_eq!(key(&["tests/fixtures/key.pem"]), Severity::Medium);
+        // The most exposed location decides.
+        assert_eq!(key(&["tests/a.pem", "src/b.pem"]), Severity::Critical);
+        assert_eq!(key(&[]), Severity::Critical);
+        let mut proven = finding(kind::HMAC_SECRET, Severity::High, &["tests/.env"]);
+        assert_eq!(rate(&proven), Severity::Low);
+        proven.verification.status = Status::SignsToken;
+        assert_eq!(rate(&proven), Severity::Critical);
+        proven.verification.status = Status::Live;
+        assert_eq!(rate(&proven), Severity::Critical);
+    }
+
+    #[test]
+    fn tokens_are_rated_by_what_they_prove() {
+        let token = |alg: &str, severity: Severity, status: Status| {
+            let mut f = finding(kind::JWT, severity, &["src/app.js"]);
+            f.jwt = Some(JwtInfo {
+                alg: alg.to_string(),
+                ..JwtInfo::default()
+            });
+            f.verification.status = status;
+            rate(&f)
+        };
+        // Verification raises a forgeable token to high; an unsigned one proves nothing.
+        assert_eq!(
+            token("none", Severity::High, Status::WeakSecret),
+            Severity::Low
+        );
+        assert_eq!(
+            token("HS256", Severity::High, Status::WeakSecret),
+            Severity::High
+        );
+        assert_eq!(
+            token("RS256", Severity::Medium, Status::Unverified),
+            Severity::Medium
+        );
+        let example = |f: &mut Finding| f.verification.status = Status::KnownExample;
+        let mut f = finding(kind::EC, Severity::Low, &["src/key.pem"]);
+        example(&mut f);
+        assert_eq!(rate(&f), Severity::Low);
+    }
+
+    #[test]
+    fn locations_serialise_their_context() {
+        let f = finding(kind::RSA, Severity::Critical, &["docs/setup.md"]);
+        let value = serde_json::to_value(&f.locations[0]).expect("json");
+        assert_eq!(value["context"], "docs");
+        assert_eq!(value["path"], "docs/setup.md");
+        assert!(value.get("rule_id").is_none() && value.get("allowed").is_none());
+        assert!(value.get("blob").is_none() && value.get("commits").is_none());
+        assert!(value.get("commit").is_some_and(serde_json::Value::is_null));
     }
 }

@@ -10,6 +10,7 @@ pub mod app;
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod context;
 pub mod detect;
 pub mod encoding;
 pub mod finding;

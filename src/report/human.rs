@@ -145,9 +145,10 @@ fn write_finding(
         );
         writeln!(
             out,
-            "  at {} ({})",
+            "  at {} ({}, {})",
             palette.paint("36", &line),
-            location.format
+            location.format,
+            location.context()
         )?;
         if let Some(related) = &location.related {
             let used = format!(

@@ -5,6 +5,10 @@
 //! is first known (`jsonl` writes it then), and gets the final report when the run ends (the
 //! document formats render everything then). [`Reports`] drives several sinks at once, so one
 //! run can write SARIF to a file and the human summary to the terminal.
+//!
+//! [`Reports`] is also where a finding's reported severity is decided ([`finding::rate`]: the
+//! kind, the verdict and the context of its locations) and where `--min-severity` hides what is
+//! below it, so every format says the same.
 
 pub mod human;
 pub mod json;
@@ -16,7 +20,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::finding::{Finding, Skipped, Stats};
+use crate::finding::{self, Finding, Severity, Skipped, Stats};
 use crate::rules::RuleSet;
 
 /// Output formats.
@@ -69,6 +73,8 @@ pub struct RenderOptions {
     pub format: Format,
     pub show_secrets: bool,
     pub color: bool,
+    /// `--min-severity`: findings rated below it are left out of this report.
+    pub min_severity: Option<Severity>,
 }
 
 /// One report to write: how, and where (`None` is standard output).
@@ -170,22 +176,41 @@ impl ReportSink for DocumentSink {
     }
 }
 
+/// One open report: the sink, its name for errors, the lowest severity it shows.
+struct Entry {
+    sink: Box<dyn ReportSink>,
+    name: String,
+    min_severity: Option<Severity>,
+}
+
+impl Entry {
+    fn shows(&self, finding: &Finding) -> bool {
+        self.min_severity.is_none_or(|min| finding.severity >= min)
+    }
+}
+
 /// Every report of a run.
 pub struct Reports {
-    sinks: Vec<(Box<dyn ReportSink>, String)>,
+    sinks: Vec<Entry>,
 }
 
 impl Reports {
     /// Open every configured output (files are created now, so a bad path fails before the
     /// scan starts).
     pub fn open(specs: &[OutputSpec]) -> anyhow::Result<Reports> {
-        let mut sinks: Vec<(Box<dyn ReportSink>, String)> = Vec::new();
+        let mut sinks = Vec::new();
         for spec in specs {
             let output = Output::open(spec)?;
             let name = output.name.clone();
+            let min_severity = spec.render.min_severity;
             let render_fn: RenderFn = match spec.render.format {
                 Format::Jsonl => {
-                    sinks.push((Box::new(jsonl::JsonlSink::new(output, spec.render)), name));
+                    let sink = Box::new(jsonl::JsonlSink::new(output, spec.render));
+                    sinks.push(Entry {
+                        sink,
+                        name,
+                        min_severity,
+                    });
                     continue;
                 }
                 Format::Human => human::write,
@@ -197,27 +222,72 @@ impl Reports {
                 render: spec.render,
                 render_fn,
             });
-            sinks.push((sink, name));
+            sinks.push(Entry {
+                sink,
+                name,
+                min_severity,
+            });
         }
         Ok(Reports { sinks })
     }
 
-    /// Hand a newly known finding to every sink.
+    /// Hand a newly known finding, rated, to every sink that shows its severity.
     pub fn finding(&mut self, finding: &Finding) -> anyhow::Result<()> {
-        for (sink, name) in &mut self.sinks {
-            sink.finding(finding)
-                .with_context(|| format!("cannot write the report to {name}"))?;
+        let rated = rated(finding);
+        for entry in &mut self.sinks {
+            if entry.shows(&rated) {
+                let name = &entry.name;
+                entry
+                    .sink
+                    .finding(&rated)
+                    .with_context(|| format!("cannot write the report to {name}"))?;
+            }
         }
         Ok(())
     }
 
-    /// Hand the final report to every sink.
+    /// Hand the final report, rated and in order, to every sink (each without the findings
+    /// below its `--min-severity`).
     pub fn finish(&mut self, report: &ScanReport<'_>) -> anyhow::Result<()> {
-        for (sink, name) in &mut self.sinks {
-            sink.finish(report)
+        let mut findings: Vec<Finding> = report.findings.iter().map(rated).collect();
+        // Stable: equal urgency keeps the order the run chose (by location).
+        findings.sort_by_key(Finding::urgency);
+        for entry in &mut self.sinks {
+            let shown = shown_report(report, &findings, |f| entry.shows(f));
+            let name = &entry.name;
+            entry
+                .sink
+                .finish(&shown)
                 .with_context(|| format!("cannot write the report to {name}"))?;
         }
         Ok(())
+    }
+}
+
+/// A copy of the finding with the severity it is reported with.
+fn rated(finding: &Finding) -> Finding {
+    let mut rated = finding.clone();
+    rated.severity = finding::rate(finding);
+    rated
+}
+
+/// The report one sink gets: the findings it shows, and counts that match them.
+fn shown_report<'r>(
+    report: &ScanReport<'r>,
+    findings: &[Finding],
+    shows: impl Fn(&Finding) -> bool,
+) -> ScanReport<'r> {
+    let findings: Vec<Finding> = findings.iter().filter(|f| shows(f)).cloned().collect();
+    let mut stats = report.stats.clone();
+    stats.findings = findings.len() as u64;
+    stats.locations = findings.iter().map(|f| f.locations.len() as u64).sum();
+    ScanReport {
+        findings,
+        skipped: report.skipped.clone(),
+        stats,
+        rules: report.rules,
+        mode: report.mode,
+        run: report.run.clone(),
     }
 }
 

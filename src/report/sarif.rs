@@ -170,6 +170,7 @@ fn result(finding: &Finding, location: &Location, rule_index: Option<usize>) -> 
     properties.insert("verification".to_string(), json!(finding.verification));
     properties.insert("severity".to_string(), json!(finding.severity.as_str()));
     properties.insert("format".to_string(), json!(location.format));
+    properties.insert("context".to_string(), json!(location.context()));
     if let Some(key) = &finding.key {
         properties.insert("keyType".to_string(), json!(key.key_type));
         properties.extend(

@@ -1,6 +1,7 @@
 //! Output contract: SARIF validity and GitHub's required fields, redaction in every format,
 //! jsonl, -o, exit codes, skipped entries, ignore rules, hidden files and `.git/`.
 
+mod context;
 mod walk;
 
 use std::path::Path;
@@ -470,7 +471,10 @@ fn human_output_is_coloured_only_on_a_terminal() {
     let on_terminal = scan().env_remove("NO_COLOR").run_on_terminal();
     let text = on_terminal.stdout_str();
     assert!(text.contains("\x1b["), "no colour on a terminal: {text:?}");
-    assert!(text.contains("HMAC / JWT signing secret"), "{text:?}");
+    assert!(
+        text.contains("Symmetric secret (HMAC signing or encryption key)"),
+        "{text:?}"
+    );
     let piped = scan().env_remove("NO_COLOR").run();
     let text = piped.stdout_str();
     assert_eq!(piped.code, 1);
