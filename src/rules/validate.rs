@@ -45,13 +45,16 @@ pub fn regex(spec: &RuleSpec) -> Result<(), String> {
             )?;
         }
         Detector::Hmac => {
-            if secrets.is_empty() {
+            let call = groups.iter().filter(|g| g.name.as_deref() == Some("call"));
+            if secrets.is_empty() && call.clone().next().is_none() {
                 return Err(
                     "the hmac detector reads the value from a group named `secret` (or \
-                     `secret2`…, `bare`); the regex has none"
+                     `secret2`…, `bare`), or parses the arguments of the call a `call` group \
+                     names; the regex has neither"
                         .into(),
                 );
             }
+            non_empty(call, detector)?;
         }
         Detector::Jwt | Detector::Base64 | Detector::None => non_empty(secrets, detector)?,
         Detector::Ppk | Detector::Jwk => {}

@@ -178,7 +178,7 @@ fn is_declaration_tail(blob: &[u8], lang: Lang, token: &Token) -> bool {
 
 /// Whether the text before the call's name declares it (`def`, `function`, `fun`, `func`, `fn`).
 pub fn is_declared(blob: &[u8], name_start: usize) -> bool {
-    let line_start = memchr::memrchr(b'\n', &blob[..name_start]).map_or(0, |i| i + 1);
+    let line_start = super::tokenize::line_start(blob, name_start);
     let before = blob[line_start.max(name_start.saturating_sub(200))..name_start].trim_ascii_end();
     let last_word: Vec<u8> = before
         .iter()

@@ -204,7 +204,8 @@ fn secret_candidate(
 fn detect_call(ctx: &MatchContext<'_>, start: usize, end: usize) -> Option<Candidate> {
     let blob = ctx.blob;
     let lang = lang_at(ctx.path, blob, start);
-    if in_comment_or_string(blob, lang, start) || calls::is_declared(blob, start) {
+    let long_line = tokenize::on_long_line(blob, start);
+    if (!long_line && in_comment_or_string(blob, lang, start)) || calls::is_declared(blob, start) {
         return None;
     }
     let call = &blob[start..end];
@@ -225,7 +226,7 @@ fn detect_call(ctx: &MatchContext<'_>, start: usize, end: usize) -> Option<Candi
     }
     let (literal, related) = match calls::key_argument(blob, lang, kind, &tokens)? {
         KeyExpr::Literal(token) => (token, None),
-        KeyExpr::Name(name, _) if names_asymmetric_key(&name) => return None,
+        KeyExpr::Name(name, _) if names_asymmetric_key(&name) || long_line => return None,
         KeyExpr::Name(name, member) => {
             let token = trace::assignment(blob, lang, &name, member, start)?;
             (token, Some(related_at(blob, start, call)))
@@ -323,7 +324,7 @@ fn near_jwt(blob: &[u8], pos: usize) -> bool {
 /// Where the traced name is used: line and column (UTF-16) of the call.
 fn related_at(blob: &[u8], pos: usize, call: &[u8]) -> Related {
     let line = 1 + memchr::memchr_iter(b'\n', &blob[..pos]).count();
-    let line_start = memchr::memrchr(b'\n', &blob[..pos]).map_or(0, |i| i + 1);
+    let line_start = tokenize::line_start(blob, pos);
     let prefix = &blob[line_start..pos];
     let column = 1 + std::str::from_utf8(prefix).map_or(prefix.len(), |t| t.encode_utf16().count());
     let call = String::from_utf8_lossy(call);

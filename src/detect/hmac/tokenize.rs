@@ -409,11 +409,27 @@ impl Iterator for Lexer<'_> {
     }
 }
 
+/// How far back a line start is looked for (a minified line is not read back to its start).
+pub const MAX_LINE_LOOKBACK: usize = 4096;
+
+/// Where the line holding `pos` starts, or `pos - MAX_LINE_LOOKBACK` for a longer line: never
+/// a search back over a whole minified file.
+pub fn line_start(blob: &[u8], pos: usize) -> usize {
+    let floor = pos.saturating_sub(MAX_LINE_LOOKBACK);
+    memchr::memrchr(b'\n', &blob[floor..pos]).map_or(floor, |i| floor + i + 1)
+}
+
+/// Whether `pos` is on a line longer than [`MAX_LINE_LOOKBACK`] before it (minified code, or a
+/// hostile single-line file): calls there are read for literal keys only, without the
+/// line-wide comment check or identifier tracing, so the cost per call stays bounded.
+pub fn on_long_line(blob: &[u8], pos: usize) -> bool {
+    pos > MAX_LINE_LOOKBACK && line_start(blob, pos) == pos - MAX_LINE_LOOKBACK
+}
+
 /// Whether `pos` lies in a comment or a string that starts earlier on its line (the line is
 /// lexed from its start; block comments are judged by the nearest `/*` and `*/` before it).
 pub fn in_comment_or_string(blob: &[u8], lang: Lang, pos: usize) -> bool {
-    let line_start = memchr::memrchr(b'\n', &blob[..pos]).map_or(0, |i| i + 1);
-    let line_start = line_start.max(pos.saturating_sub(4096));
+    let line_start = line_start(blob, pos);
     let mut lexer = Lexer::new(blob, lang, line_start, pos + 1);
     let mut reached = false;
     for token in lexer.by_ref() {

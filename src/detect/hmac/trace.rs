@@ -9,6 +9,12 @@ use super::tokenize::{Lang, Lexer, Tok, Token, in_comment_or_string};
 const MAX_VALUE_BYTES: usize = 1024;
 /// How many names a value may be traced through (`a = b; b = 'lit'`).
 const MAX_HOPS: u8 = 2;
+/// How far before and after its use a name's assignment is looked for: far enough for any
+/// source file, bounded so a blob with many calls is not searched whole for each.
+const MAX_TRACE_BEFORE: usize = 256 * 1024;
+const MAX_TRACE_AFTER: usize = 64 * 1024;
+/// How many occurrences of a name are examined per search.
+const MAX_OCCURRENCES: usize = 256;
 
 /// The literal assigned to `name` nearest before `used_at` (else the first after it). A
 /// `member` (`config.jwtSecret`) may also be assigned as an object or hash member.
@@ -32,36 +38,51 @@ fn assignment_hops(
 ) -> Option<Token> {
     // The nearest assignment before the use decides (a later literal elsewhere in the file is
     // another variable's); without one, the first literal assignment after it.
-    let mut before: Option<Option<Token>> = None;
-    for at in memchr::memmem::find_iter(blob, name) {
-        if !is_whole_name(blob, at, name.len()) {
-            continue;
-        }
-        let Some(value) = assigned_value(blob, lang, at, name.len(), member) else {
-            continue;
-        };
-        // The token that holds the name starts at its sigil or quote (`$key`, `@key`, `'key'`).
-        let token_start = match at.checked_sub(1).map(|i| blob[i]) {
-            Some(b'$' | b'@' | b'"' | b'\'') => at - 1,
-            _ => at,
-        };
-        if in_comment_or_string(blob, lang, token_start) {
-            continue;
-        }
-        let literal = match key_expr(blob, lang, &value, 0) {
-            Some(KeyExpr::Literal(token)) => Some(token),
-            Some(KeyExpr::Name(other, other_member)) if hops < MAX_HOPS && other != name => {
-                assignment_hops(blob, lang, &other, other_member, at, hops + 1)
-            }
-            _ => None,
-        };
-        if at < used_at {
-            before = Some(literal);
-        } else if before.is_none() && literal.is_some() {
-            return literal;
+    let floor = used_at.saturating_sub(MAX_TRACE_BEFORE);
+    let ceiling = (used_at + MAX_TRACE_AFTER).min(blob.len());
+    let before = memchr::memmem::rfind_iter(&blob[floor..used_at], name)
+        .map(|at| floor + at)
+        .take(MAX_OCCURRENCES);
+    for at in before {
+        if let Some(assigned) = assignment_at(blob, lang, name, member, at, hops) {
+            return assigned;
         }
     }
-    before.flatten()
+    memchr::memmem::find_iter(&blob[used_at..ceiling], name)
+        .map(|at| used_at + at)
+        .take(MAX_OCCURRENCES)
+        .find_map(|at| assignment_at(blob, lang, name, member, at, hops).flatten())
+}
+
+/// When the occurrence of `name` at `at` is an assignment: its literal (traced through
+/// another name when `hops` allow), or `Some(None)` when the value is not a literal.
+fn assignment_at(
+    blob: &[u8],
+    lang: Lang,
+    name: &[u8],
+    member: bool,
+    at: usize,
+    hops: u8,
+) -> Option<Option<Token>> {
+    if !is_whole_name(blob, at, name.len()) {
+        return None;
+    }
+    let value = assigned_value(blob, lang, at, name.len(), member)?;
+    // The token that holds the name starts at its sigil or quote (`$key`, `@key`, `'key'`).
+    let token_start = match at.checked_sub(1).map(|i| blob[i]) {
+        Some(b'$' | b'@' | b'"' | b'\'') => at - 1,
+        _ => at,
+    };
+    if in_comment_or_string(blob, lang, token_start) {
+        return None;
+    }
+    Some(match key_expr(blob, lang, &value, 0) {
+        Some(KeyExpr::Literal(token)) => Some(token),
+        Some(KeyExpr::Name(other, other_member)) if hops < MAX_HOPS && other != name => {
+            assignment_hops(blob, lang, &other, other_member, at, hops + 1)
+        }
+        _ => None,
+    })
 }
 
 fn is_ident_byte(b: u8) -> bool {

@@ -202,6 +202,9 @@ fn is_reference(value: &str) -> bool {
         }
         '@' => value.len() > 2 && value.ends_with('@') && is_name(inner(1, 1), true),
         '<' => value.ends_with('>'),
+        // A format or interpolation placeholder (`'{secret}'` in Rust's format!, Python's
+        // str.format and f-strings, C#'s $"…"), not a value.
+        '{' => value.ends_with('}') && braced_name(&value[1..]),
         '/' | '.' | '~' => {
             let path_like = value
                 .chars()
@@ -474,6 +477,8 @@ mod tests {
             "@jwt.secret@",
             "/run/secrets/jwt",
             "<key>",
+            "{secret}",
+            "{jwt_key:?}",
             "$(cat /run/secrets/jwt)",
             "${SECRET_KEY:?set",
             "${JWT_SECRET:-}",

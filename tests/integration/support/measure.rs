@@ -1,5 +1,8 @@
-//! Running keysweep under a time bound while measuring its peak resident memory (`wait4`'s
-//! `ru_maxrss`), for the adversarial tests.
+//! Running keysweep under a time bound while measuring its peak resident memory, for the
+//! adversarial tests. The peak is the child's own `VmHWM` (/proc/PID/status), sampled while it
+//! runs: `wait4`'s `ru_maxrss` also counts the test process's memory at the moment it spawned
+//! the child (Linux keeps the pre-exec high-water mark), which made figures depend on what the
+//! other tests held.
 
 use std::fs::File;
 use std::process::Stdio;
@@ -28,7 +31,11 @@ pub fn run_measured(ks: Ks, bound: Duration) -> Measured {
     let started = Instant::now();
     let child = cmd.spawn().expect("spawn keysweep");
     let pid = child.id() as libc::pid_t;
+    let mut peak_kb = 0u64;
     let (status, rusage) = loop {
+        if let Some(kb) = vm_hwm_kb(pid) {
+            peak_kb = peak_kb.max(kb);
+        }
         let mut status = 0;
         // SAFETY: plain FFI call with valid pointers; the child is ours and not reaped elsewhere.
         let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -42,7 +49,7 @@ pub fn run_measured(ks: Ks, bound: Duration) -> Measured {
             unsafe { libc::kill(pid, libc::SIGKILL) };
             panic!("keysweep ran past its bound of {bound:?}");
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(5));
     };
     let elapsed = started.elapsed();
     assert!(libc::WIFEXITED(status), "killed by a signal: {status}");
@@ -53,6 +60,21 @@ pub fn run_measured(ks: Ks, bound: Duration) -> Measured {
             stderr: std::fs::read(&err_path).expect("read err"),
         },
         elapsed,
-        peak_rss_kb: rusage.ru_maxrss as u64,
+        // A child too short-lived to be sampled: fall back to (an upper bound of) its peak.
+        peak_rss_kb: if peak_kb > 0 {
+            peak_kb
+        } else {
+            rusage.ru_maxrss as u64
+        },
     }
+}
+
+/// The high-water mark of a running process's resident memory, in kB.
+fn vm_hwm_kb(pid: libc::pid_t) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.split_whitespace().next())
+        .and_then(|kb| kb.parse().ok())
 }
