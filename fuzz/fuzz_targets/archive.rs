@@ -27,6 +27,10 @@ impl BlobSink for Count {
         self.blobs += 1;
     }
 
+    fn window(&mut self, _blob: Blob<'_>, _window: &keysweep::source::Window) -> bool {
+        panic!("archive members are whole blobs, never windows");
+    }
+
     fn skip(&mut self, skipped: Skipped) {
         assert!(skipped.path.starts_with("fuzz"));
         self.skips += 1;
