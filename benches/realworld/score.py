@@ -120,6 +120,8 @@ def main():
     ap.add_argument("--unlabelled", help="write skeleton label rows for unlabelled findings here")
     ap.add_argument("--per-repo", action="store_true", help="a table per repository")
     ap.add_argument("--fp", action="store_true", help="list every FP location per tool")
+    ap.add_argument("--missed", metavar="TOOL",
+                    help="list the true findings another tool (or grep) found and TOOL did not")
     args = ap.parse_args()
 
     labels = Labels(read_tsv(args.labels))
@@ -179,6 +181,15 @@ def main():
             us = {u for u in all_units if unit_classes[u] == c}
             cells.append(f"{len(found[tool] & us)}/{len(us)}")
         print(f"{tool:28} " + " ".join(f"{x:>18}" for x in cells))
+
+    if args.missed:
+        others = set().union(*(found[t] for t in tools if t != args.missed))
+        print(f"\n## true findings {args.missed} missed (found by another tool: *)")
+        for u in sorted(all_units - found[args.missed], key=lambda u: (unit_classes[u], u)):
+            row = labels.rows[u]
+            mark = "*" if u in others else " "
+            print(f"  {mark} {unit_classes[u]:12} {row['repo']} {row['path']}:{row['line']} "
+                  f"{row.get('note', '')}")
 
     if args.fp:
         for tool in tools:
