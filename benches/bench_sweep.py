@@ -49,6 +49,9 @@ def tree_bytes(home: Path) -> int:
 
 
 def planted_found(planted, report_text, location_paths):
+    # PEM bodies are reported with their line breaks (raw, or as JSON `\\n` escapes): the marker
+    # is looked for in the text with both removed.
+    report_text = report_text.replace("\\n", "").replace("\n", "").replace("\r", "")
     found = 0
     for key in planted:
         where = key["where"].split(" history: ")
