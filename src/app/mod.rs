@@ -201,7 +201,7 @@ impl Run {
         let below = findings.len() - failing;
         if below > 0 {
             eprintln!(
-                "keysweep: {below} finding(s) below --fail-on {threshold}: they do not fail the run"
+                "keysweep: {below} finding(s) below the {threshold} threshold (--fail-on, --min-severity): they do not fail the run"
             );
         }
         Outcome::from_found(failing > 0)
