@@ -163,7 +163,19 @@ fn secret_finding<'s>(scan: &'s Scan, secret: &str) -> Option<&'s Value> {
 fn a_home_directory_is_swept_completely_and_left_unchanged() {
     let home = build_home();
     let root = home.tree.root();
-    let before = snapshot(root);
+    let before = snapshot(root); // reads every file: access times are set after it
+    // Access times older than the modification times: a plain read would update them even on a
+    // `relatime` mount; the sweep opens with O_NOATIME and must leave them.
+    let watched = [root.join(".ssh/id_ed25519"), root.join(".bash_history")];
+    let old = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
+    for path in &watched {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(path)
+            .expect("open");
+        file.set_times(std::fs::FileTimes::new().set_accessed(old))
+            .expect("set atime");
+    }
     let measured = run_measured(
         Ks::new("sweep")
             .arg(root)
@@ -290,6 +302,17 @@ fn a_home_directory_is_swept_completely_and_left_unchanged() {
     assert!(run["host"].as_str().is_some_and(|h| !h.is_empty()));
     assert_eq!(run["roots"][0], root.to_str().expect("utf8"));
 
+    for path in &watched {
+        let accessed = std::fs::metadata(path)
+            .and_then(|m| m.accessed())
+            .expect("atime");
+        assert_eq!(
+            accessed,
+            old,
+            "{} was read without O_NOATIME",
+            path.display()
+        );
+    }
     set_mode(&root.join("private"), 0o700);
     let mut after = snapshot(root);
     // The mode change above is ours: compare the rest.
