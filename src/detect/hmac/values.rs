@@ -194,7 +194,12 @@ fn is_reference(value: &str) -> bool {
         '$' => match second {
             '{' => braced_name(&value[2..]),
             '(' => value.ends_with(')'),
-            _ => is_name(inner(1, 0), false) || path_after_name(&value[1..]),
+            // `$NAME$`: an IntelliJ macro (`$PROJECT_DIR$`, `$JWT_SECRET$`).
+            _ => {
+                is_name(inner(1, 0), false)
+                    || path_after_name(&value[1..])
+                    || (value.len() > 2 && value.ends_with('$') && is_name(inner(1, 1), true))
+            }
         },
         '%' => {
             (value.ends_with('%') && is_name(inner(1, 1), true))

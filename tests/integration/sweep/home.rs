@@ -24,6 +24,8 @@ struct Home {
     tree: Tree,
     bash_secret: String,
     zsh_secret: String,
+    /// In an IntelliJ run configuration.
+    ide_secret: String,
     token: String,
     ssh_thumbprint: String,
     amended_thumbprint: String,
@@ -60,6 +62,14 @@ fn build_home() -> Home {
     tree.write(
         ".zsh_history",
         format!(": 1700000000:0;cd code\n: 1700000005:0;export JWT_SECRET={zsh_secret}\n"),
+    );
+
+    let ide_secret = random_secret(32);
+    tree.write(
+        "code/app/.idea/workspace.xml",
+        format!(
+            "<component name=\"RunManager\">\n  <configuration name=\"api\">\n    <envs>\n      <env name=\"JWT_SECRET\" value=\"{ide_secret}\" />\n    </envs>\n  </configuration>\n</component>\n"
+        ),
     );
 
     let ssh = gen_ssh("ed25519", None, "");
@@ -118,6 +128,7 @@ fn build_home() -> Home {
         store_thumbprints: stores.map(|k| k.thumbprint()),
         bash_secret,
         zsh_secret,
+        ide_secret,
         token,
         ssh_thumbprint: ssh.public.thumbprint(),
         amended_thumbprint: amended.thumbprint(),
@@ -253,6 +264,7 @@ fn a_home_directory_is_swept_completely_and_left_unchanged() {
     for (secret, path) in [
         (&home.bash_secret, ".bash_history"),
         (&home.zsh_secret, ".zsh_history"),
+        (&home.ide_secret, "code/app/.idea/workspace.xml"),
     ] {
         let finding = secret_finding(&scan, secret)
             .unwrap_or_else(|| panic!("secret in {path} not found\n{}", scan.summary()));
