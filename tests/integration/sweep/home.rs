@@ -270,6 +270,11 @@ fn a_home_directory_is_swept_completely_and_left_unchanged() {
             .unwrap_or_else(|| panic!("secret in {path} not found\n{}", scan.summary()));
         assert!(paths_of(finding).contains(&("file".into(), path.into())));
     }
+    let bash = secret_finding(&scan, &home.bash_secret).expect("bash secret");
+    assert_eq!(
+        bash["verification"]["status"], "signs-token",
+        "the exported secret signs the token pasted into curl: {bash}"
+    );
     let token = secret_finding(&scan, &home.token)
         .unwrap_or_else(|| panic!("token in .bash_history not found\n{}", scan.summary()));
     assert!(paths_of(token).contains(&("file".into(), ".bash_history".into())));
