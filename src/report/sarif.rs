@@ -195,11 +195,7 @@ fn result(finding: &Finding, location: &Location, rule_index: Option<usize>) -> 
         })
         .locations(vec![SarifLocation {
             physical_location: Some(PhysicalLocation {
-                artifact_location: Some(ArtifactLocation {
-                    uri: Some(percent_encode_path(&location.path)),
-                    uri_base_id: Some("%SRCROOT%".to_string()),
-                    ..Default::default()
-                }),
+                artifact_location: Some(artifact(&location.path)),
                 region: Some(Region {
                     start_line: Some(location.line as i64),
                     start_column: Some(location.column as i64),
@@ -222,17 +218,22 @@ fn result(finding: &Finding, location: &Location, rule_index: Option<usize>) -> 
     result
 }
 
+/// A file relative to the checkout root (`%SRCROOT%`), percent-encoded.
+fn artifact(path: &str) -> ArtifactLocation {
+    ArtifactLocation {
+        uri: Some(percent_encode_path(path)),
+        uri_base_id: Some("%SRCROOT%".to_string()),
+        ..Default::default()
+    }
+}
+
 /// Where a traced secret is used (same file): SARIF `relatedLocations`.
 fn related_location(location: &Location) -> Option<SarifLocation> {
     let related = location.related.as_ref()?;
     Some(SarifLocation {
         id: Some(1),
         physical_location: Some(PhysicalLocation {
-            artifact_location: Some(ArtifactLocation {
-                uri: Some(percent_encode_path(&location.path)),
-                uri_base_id: Some("%SRCROOT%".to_string()),
-                ..Default::default()
-            }),
+            artifact_location: Some(artifact(&location.path)),
             region: Some(Region {
                 start_line: Some(related.line as i64),
                 start_column: Some(related.column as i64),
