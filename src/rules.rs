@@ -9,6 +9,18 @@ use serde::Deserialize;
 
 use crate::finding::Severity;
 
+/// The shipped list of well-known, default and guessable HMAC secrets
+/// (`rules/weak-secrets.txt`), every entry as written (comments and blank lines dropped). The
+/// HMAC detector asks it to tell a known default from a placeholder; verification tries every
+/// entry against tokens.
+pub static WEAK_SECRETS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    include_str!("../rules/weak-secrets.txt")
+        .lines()
+        .map(|line| line.strip_suffix('\r').unwrap_or(line))
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect()
+});
+
 mod validate;
 
 /// The rule files shipped with keysweep, embedded at build time.

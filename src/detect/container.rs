@@ -101,17 +101,7 @@ fn whole_file(
 /// Open a PKCS#12 file and report its private keys, or the store itself when it stays locked.
 fn pkcs12_candidates(bytes: &[u8], rule_id: &str) -> Vec<Candidate> {
     let Some(contents) = pkcs12::open(bytes) else {
-        let detail = format!("PKCS#12, {} bytes, unreadable structure", bytes.len());
-        let format = "pkcs12".to_string();
-        let key = opaque("PKCS#12");
-        return vec![whole_file(
-            bytes,
-            rule_id,
-            kind::KEYSTORE,
-            format,
-            key,
-            Some(detail),
-        )];
+        return vec![pkcs12_store(bytes, rule_id, "unreadable structure")];
     };
     let mut out: Vec<Candidate> = contents
         .keys
@@ -119,19 +109,22 @@ fn pkcs12_candidates(bytes: &[u8], rule_id: &str) -> Vec<Candidate> {
         .map(|opened| pkcs12_key(bytes, rule_id, &opened.pkcs8, opened.access))
         .collect();
     if let Some(reason) = lock_reason(&contents.locked) {
-        let detail = format!("PKCS#12, {} bytes, {reason}", bytes.len());
-        let key = opaque("PKCS#12");
-        let format = "pkcs12".to_string();
-        out.push(whole_file(
-            bytes,
-            rule_id,
-            kind::KEYSTORE,
-            format,
-            key,
-            Some(detail),
-        ));
+        out.push(pkcs12_store(bytes, rule_id, &reason));
     }
     out
+}
+
+/// The store itself as a key-store finding, saying why its keys are not listed.
+fn pkcs12_store(bytes: &[u8], rule_id: &str, reason: &str) -> Candidate {
+    let detail = format!("PKCS#12, {} bytes, {reason}", bytes.len());
+    whole_file(
+        bytes,
+        rule_id,
+        kind::KEYSTORE,
+        "pkcs12".to_string(),
+        opaque("PKCS#12"),
+        Some(detail),
+    )
 }
 
 /// One private key read from a PKCS#12 file.

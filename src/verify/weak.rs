@@ -4,15 +4,7 @@ use std::sync::LazyLock;
 
 use super::hmac::{HsToken, PreparedKey};
 
-const LIST: &str = include_str!("../../rules/weak-secrets.txt");
-
-/// Every entry of the list, as written (comments and blank lines dropped).
-pub static WEAK_SECRETS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    LIST.lines()
-        .map(|line| line.strip_suffix('\r').unwrap_or(line))
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .collect()
-});
+pub use crate::rules::WEAK_SECRETS;
 
 /// The list with HMAC states computed once per run, for trying every entry against tokens.
 pub static PREPARED: LazyLock<Vec<PreparedKey>> = LazyLock::new(|| {

@@ -233,16 +233,9 @@ const KNOWN_DEFAULTS: &[&str] = &[
     "a-string-secret-at-least-256-bits-long",
 ];
 
-const WEAK_LIST: &str = include_str!("../../../rules/weak-secrets.txt");
-
-/// The shipped weak-secret list, for telling a known default from a placeholder.
-static WEAK: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    WEAK_LIST
-        .lines()
-        .map(|line| line.strip_suffix('\r').unwrap_or(line))
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .collect()
-});
+/// The shipped weak-secret list as a set, for telling a known default from a placeholder.
+static WEAK: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| crate::rules::WEAK_SECRETS.iter().copied().collect());
 
 /// Claim, option and encoding names that sit next to keys in sign calls and settings.
 const OPTION_NAMES: &[&str] = &[
