@@ -11,6 +11,7 @@
 
 mod actions;
 mod k8s;
+mod runner;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -93,10 +93,9 @@ impl Cluster {
                     std::fs::write(dir.join(key), content).expect("write key");
                 }
                 dir
-            } else if volume.get("emptyDir").is_some() {
+            } else if volume.get("emptyDir").is_some() || volume["secret"]["optional"] == true {
+                // An optional Secret that does not exist is an empty directory.
                 pod.join(name)
-            } else if volume["secret"]["optional"] == true {
-                pod.join(name) // the optional Secret does not exist: an empty directory
             } else {
                 panic!("the test does not know the volume {volume}")
             };
@@ -106,6 +105,7 @@ impl Cluster {
         }
         mounts.sort_by_key(|(path, _)| std::cmp::Reverse(path.len()));
         let map_paths = |text: &str| map_mounts(text, &mounts);
+        // The environment as the container sees it (paths inside the pod).
         let mut env = BTreeMap::new();
         for (name, value) in extra {
             env.insert(name.to_string(), value.clone());
@@ -113,7 +113,7 @@ impl Cluster {
         for var in container["env"].as_array().expect("env") {
             let name = var["name"].as_str().expect("name").to_string();
             let value = if let Some(value) = var["value"].as_str() {
-                map_paths(value)
+                value.to_string()
             } else if let Some(secret) = var["valueFrom"].get("secretKeyRef") {
                 let (name, key) = (
                     secret["name"].as_str().unwrap(),
@@ -125,10 +125,7 @@ impl Cluster {
             };
             env.insert(name, value);
         }
-        env.insert(
-            "PATH".into(),
-            format!("{}:{}", self.keysweep.display(), system_path()),
-        );
+        // Kubernetes expands $(VAR) in the pod's terms; then everything is mapped to here.
         let mut argv: Vec<String> = Vec::new();
         for part in ["command", "args"] {
             for arg in container[part].as_array().into_iter().flatten() {
@@ -138,6 +135,12 @@ impl Cluster {
                 )));
             }
         }
+        let mut env: BTreeMap<String, String> =
+            env.iter().map(|(k, v)| (k.clone(), map_paths(v))).collect();
+        env.insert(
+            "PATH".into(),
+            format!("{}:{}", self.keysweep.display(), system_path()),
+        );
         let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
         std::fs::create_dir_all(&pod).expect("mkdir");
         run_clean(&argv[0], &args, &env, &pod)
