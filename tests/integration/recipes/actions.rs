@@ -99,9 +99,12 @@ fn workflow_runs_as_written() {
     let cargo = read_string(&runner.cargo_log);
     let args: Vec<&str> = cargo.lines().collect();
     assert_eq!(args[0], "install");
+    // The release of this checkout (the tag moves with the version).
+    let tag = format!("v{}", env!("CARGO_PKG_VERSION"));
+    assert_eq!(runner.workflow["env"]["KEYSWEEP_VERSION"], tag.as_str());
     for pair in [
         ["--git", "https://github.com/keysweep/keysweep"],
-        ["--tag", "v0.1.0"],
+        ["--tag", tag.as_str()],
     ] {
         assert!(args.windows(2).any(|w| w == pair), "cargo {args:?}");
     }
@@ -117,29 +120,27 @@ fn workflow_runs_as_written() {
         assert!(!shard.failed, "shard {}: {:?}", value.1, shard.failures);
         shard_files.push(shard.workspace.join(format!("shard-{}.jsonl", value.1)));
         // The credential helper answers with the token the scan step has, and only then.
-        let helper = run_clean(
-            "bash",
-            &[
-                "-c",
-                "printf 'protocol=https\\nhost=github.com\\n\\n' | git credential fill",
-            ],
-            &BTreeMap::from([
+        for token in [Some("t0ken-from-secret"), None] {
+            let mut env = BTreeMap::from([
                 ("HOME".to_string(), shard.home.display().to_string()),
                 ("PATH".to_string(), system_path()),
                 ("GIT_TERMINAL_PROMPT".to_string(), "0".to_string()),
-                (
-                    "KEYSWEEP_GIT_TOKEN".to_string(),
-                    "t0ken-from-secret".to_string(),
+            ]);
+            if let Some(token) = token {
+                env.insert("KEYSWEEP_GIT_TOKEN".to_string(), token.to_string());
+            }
+            let fill = "printf 'protocol=https\\nhost=github.com\\n\\n' | git credential fill";
+            let helper = run_clean("bash", &["-c", fill], &env, &shard.workspace);
+            let answer = helper.stdout_str();
+            match token {
+                Some(token) => assert!(
+                    answer.contains(&format!("username=x-access-token\npassword={token}\n")),
+                    "{answer}{}",
+                    helper.stderr_str()
                 ),
-            ]),
-            &shard.workspace,
-        );
-        assert!(
-            helper.stdout_str().contains("password=t0ken-from-secret"),
-            "{}{}",
-            helper.stdout_str(),
-            helper.stderr_str()
-        );
+                None => assert!(!answer.contains("password="), "{answer}"),
+            }
+        }
     }
     let shards = runner.workflow["env"]["SHARDS"].as_u64().expect("SHARDS");
     check_split(&shard_files, shards);

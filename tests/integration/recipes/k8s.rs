@@ -252,6 +252,11 @@ fn manifests_have_the_documented_shape() {
         );
     }
     assert_eq!(container(job)["image"], container(merge)["image"]);
+    let image = container(job)["image"].as_str().expect("image");
+    assert!(
+        image.ends_with(&format!(":{}", env!("CARGO_PKG_VERSION"))),
+        "the image of this release: {image}"
+    );
     let dockerfile = read_string(Path::new(super::RECIPES).join("Dockerfile"));
     assert!(dockerfile.contains("cargo install --locked --path . --root /out"));
     assert!(dockerfile.contains("COPY --from=build /out/bin/keysweep /usr/local/bin/keysweep"));
