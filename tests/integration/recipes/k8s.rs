@@ -266,7 +266,8 @@ fn manifests_have_the_documented_shape() {
     );
 }
 
-/// Every index of the Indexed Job, then the merge Job; then the merge with one shard gone.
+/// Every index of the Indexed Job, then the merge Job; a pod whose list is broken; the merge
+/// with one shard gone.
 #[test]
 fn jobs_run_as_written() {
     let sweep = Sweep::new();
@@ -324,6 +325,16 @@ fn jobs_run_as_written() {
     let sarif: Value =
         serde_json::from_str(&read_string(results.join("keysweep.sarif"))).expect("sarif");
     sweep.check_merged(&json, &sarif, &files);
+
+    // A list keysweep cannot read fails the pod (Kubernetes retries the index); findings did not.
+    let map = cluster
+        .config_maps
+        .values_mut()
+        .next()
+        .expect("the ConfigMap");
+    map.insert("repos.txt".to_string(), "a\na\n".to_string());
+    let out = cluster.run_pod(job, &[("JOB_COMPLETION_INDEX", "0".to_string())]);
+    assert_eq!(out.code, 2, "{}", out.stderr_str());
 
     std::fs::remove_file(&files[1]).expect("drop shard 2");
     let out = cluster.run_pod(&merge_job, &[]);
