@@ -16,6 +16,7 @@ mod output;
 mod pipeline;
 mod precommit;
 mod properties;
+mod repos;
 mod robustness;
 mod rules;
 mod settings;
