@@ -200,6 +200,9 @@ pub struct ReposJob {
     /// For the run record.
     pub host: String,
     pub user: String,
+    /// A pause before each repository (`KEYSWEEP_TEST_FILE_DELAY_MS`, for tests that
+    /// interrupt a run partway).
+    pub repo_delay: Option<Duration>,
 }
 
 /// `keysweep merge FILE...`.

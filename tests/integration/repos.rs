@@ -574,3 +574,74 @@ fn clones_are_removed_unless_kept() {
     assert_eq!(kept.len(), 1);
     assert!(kept[0].join("HEAD").is_file(), "a bare clone: {kept:?}");
 }
+
+#[test]
+fn an_interrupted_shard_says_so_and_the_merge_names_it() {
+    use std::time::{Duration, Instant};
+    let tmp = TempDir::new().unwrap();
+    let names: Vec<String> = (0..10).map(|i| format!("r{i}")).collect();
+    for name in &names {
+        repo_with(
+            &tmp.path().join(name),
+            &[(".env", format!("JWT_SECRET={}\n", random_secret(32)))],
+        );
+    }
+    let list = tmp.path().join("list.txt");
+    std::fs::write(&list, names.join("\n") + "\n").unwrap();
+    let out = tmp.path().join("shard.jsonl");
+    let mut child = Ks::new("git")
+        .arg("--repos")
+        .arg(&list)
+        .args(["--no-config", "--format", "jsonl", "-o"])
+        .arg(&out)
+        .env("KEYSWEEP_TEST_FILE_DELAY_MS", "300")
+        .command()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let finding_written = || {
+        std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .contains(r#""type":"finding""#)
+    };
+    while !finding_written() {
+        assert!(Instant::now() < deadline, "no finding within 60 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: a signal to our own child's valid pid.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2));
+
+    let records = records(&out);
+    let summary = records.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["completed"], false);
+    let outcomes = summary["repositories"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 10);
+    let not_scanned = outcomes
+        .iter()
+        .filter(|o| o["status"] == "not-scanned")
+        .count();
+    assert!((1..10).contains(&not_scanned), "{outcomes:?}");
+
+    let merge = Ks::new("merge")
+        .arg(&out)
+        .args(["--no-config", "--format", "json"])
+        .run();
+    assert_eq!(merge.code, 2);
+    let stderr = merge.stderr_str();
+    assert!(
+        stderr.contains("shard 1/1") && stderr.contains("interrupted"),
+        "{stderr}"
+    );
+    let merged: Value = serde_json::from_slice(&merge.stdout).unwrap();
+    let found = records.iter().filter(|r| r["type"] == "finding").count();
+    assert_eq!(merged["findings"].as_array().unwrap().len(), found);
+}
