@@ -93,23 +93,16 @@ pub fn write(
 
 /// `shard 2/4 of list sha256:1a2b3c4d5e6f (30 repositories): 7 scanned, 1 failed`.
 fn shard_line(shard: &super::ShardReport) -> String {
-    let mut by_status: std::collections::BTreeMap<&str, usize> = Default::default();
-    for repository in &shard.repositories {
-        *by_status.entry(repository.status.as_str()).or_default() += 1;
-    }
-    let counts: Vec<String> = by_status
-        .iter()
-        .map(|(status, n)| format!("{n} {status}"))
-        .collect();
+    let counts = super::count_by_status(&shard.repositories);
     format!(
         "shard {} of list {} ({} repositories): {}",
         shard.shard,
         shard.list.digest.get(..19).unwrap_or(&shard.list.digest),
         shard.list.repositories,
         if counts.is_empty() {
-            "none in this shard".to_string()
+            "none in this shard"
         } else {
-            counts.join(", ")
+            &counts
         }
     )
 }
