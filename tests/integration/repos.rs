@@ -645,3 +645,87 @@ fn an_interrupted_shard_says_so_and_the_merge_names_it() {
     let found = records.iter().filter(|r| r["type"] == "finding").count();
     assert_eq!(merged["findings"].as_array().unwrap().len(), found);
 }
+
+#[test]
+fn the_merge_fetches_the_key_set_once_and_proves_keys_from_every_shard() {
+    use crate::support::{Alg, Curve, Enc, Reply, Server, gen_key, jwks, public_jwk};
+    let tmp = TempDir::new().unwrap();
+    let (first, second) = names_in_two_shards();
+    let live = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
+    let retired = gen_key(Alg::Ec(Curve::P256), Enc::Pkcs8);
+    repo_with(
+        &tmp.path().join(&first),
+        &[("deploy/prod.pem", live.pem.clone())],
+    );
+    repo_with(
+        &tmp.path().join(&second),
+        &[
+            ("deploy/prod.pem", live.pem.clone()),
+            ("old/retired.pem", retired.pem.clone()),
+        ],
+    );
+    let list = tmp.path().join("list.txt");
+    std::fs::write(&list, format!("{first}\n{second}\n")).unwrap();
+    let shards: Vec<PathBuf> = (1..=2)
+        .map(|i| {
+            let path = tmp.path().join(format!("s{i}.jsonl"));
+            let run = Ks::new("git")
+                .arg("--repos")
+                .arg(&list)
+                .args(["--no-config", "--offline", "--shard", &format!("{i}/2")])
+                .format("jsonl")
+                .arg("-o")
+                .arg(&path)
+                .run();
+            assert_eq!(run.code, 1, "{}", run.stderr_str());
+            path
+        })
+        .collect();
+    let server = Server::http();
+    server.route(
+        "/jwks",
+        Reply::Json(jwks(&[public_jwk(&live.public, "prod")])),
+    );
+    let merge = Ks::new("merge")
+        .args(&shards)
+        .args([
+            "--no-config",
+            "--format",
+            "json",
+            "--jwks",
+            &server.url("/jwks"),
+        ])
+        .run();
+    assert_eq!(merge.code, 1, "{}", merge.stderr_str());
+    assert_eq!(server.hits("/jwks"), 1, "the key set is fetched once");
+    let report: Value = serde_json::from_slice(&merge.stdout).unwrap();
+    let by_thumbprint = |thumbprint: &str| -> &Value {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["key"]["thumbprint"] == thumbprint)
+            .unwrap_or_else(|| panic!("{thumbprint} not in {report:#}"))
+    };
+    let proven = by_thumbprint(&live.thumbprint());
+    assert_eq!(proven["verification"]["status"], "live");
+    assert_eq!(proven["verification"]["kid"], "prod");
+    assert_eq!(proven["severity"], "critical");
+    let paths: BTreeSet<&str> = proven["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        BTreeSet::from([
+            format!("{first}/deploy/prod.pem").as_str(),
+            format!("{second}/deploy/prod.pem").as_str()
+        ])
+    );
+    assert_eq!(
+        by_thumbprint(&retired.thumbprint())["verification"]["status"],
+        "not-live"
+    );
+}
