@@ -13,7 +13,7 @@ seconds="${1:-10}"
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(scan container pkcs12 jwks jwt rules encoding settings archive)
+  targets=(scan container pkcs12 jwks jwt rules encoding settings archive shards)
 fi
 
 export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
@@ -69,7 +69,20 @@ for name, data in seeds.items():
     open(f"{out}/{name}", "wb").write(data)
 PY
     pkcs12) seed_pkcs12 "$dir" ;;
+    shards) seed_shards "$dir" ;;
   esac
+}
+
+# A shard report (header, finding, update, summary) and a repository list.
+seed_shards() {
+  local dir="$1"
+  cat >"$dir/shard.jsonl" <<'JSONL'
+{"type":"header","tool":{"name":"keysweep","version":"0"},"mode":"repos","shard":{"index":1,"count":2},"list":{"digest":"sha256:ab","repositories":3},"repositories":["a","b"]}
+{"type":"finding","rule":"secret/hmac","title":"t","severity":"high","fingerprint":"fp1","secret":"ab","key":null,"jwt":null,"verification":{"status":"unverified"},"locations":[{"source":"git","path":"a/x.js","context":"code","line":1,"column":2,"end_line":1,"end_column":9,"format":"js","commit":"c1","author":null,"date":null}],"sealed":"v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}
+{"type":"update","fingerprint":"fp1","severity":"critical","verification":{"status":"signs-token"},"locations":[]}
+{"type":"summary","completed":true,"skipped":[{"path":"b","reason":"clone failed"}],"stats":{"files_scanned":4},"shard":{"index":1,"count":2},"list":{"digest":"sha256:ab","repositories":3},"repositories":[{"name":"a","status":"scanned"}]}
+JSONL
+  printf '# org\n/srv/a\nhttps://h/org/b.git org/b\ngit@host:c/d.git\n' >"$dir/list.txt"
 }
 
 # PKCS#12 seeds written by openssl: unencrypted without a MAC (the fuzzer can reach every bag),

@@ -177,14 +177,7 @@ impl<'r> Collector<'r> {
 
     /// Add a worker's counters.
     pub fn add_stats(&self, stats: &Stats) {
-        let mut state = self.lock();
-        let total = &mut state.stats;
-        total.files_scanned += stats.files_scanned;
-        total.bytes_scanned += stats.bytes_scanned;
-        total.files_binary += stats.files_binary;
-        total.files_skipped += stats.files_skipped;
-        total.blobs_deduplicated += stats.blobs_deduplicated;
-        total.ignored += stats.ignored;
+        self.lock().stats.add(stats);
     }
 
     /// End the collection: findings grouped and ordered, skipped inputs sorted.

@@ -200,6 +200,9 @@ pub struct ReposJob {
     /// For the run record.
     pub host: String,
     pub user: String,
+    /// A pause before each repository (`KEYSWEEP_TEST_FILE_DELAY_MS`, for tests that
+    /// interrupt a run partway).
+    pub repo_delay: Option<Duration>,
 }
 
 /// `keysweep merge FILE...`.
@@ -422,13 +425,14 @@ impl Config {
             .or_else(|| file.fail_on.clone())
             .map(|text| FailOn::parse(&text))
             .transpose()?;
-        let fail_on = with_min_severity(fail_on, common.output)?;
+        let min_severity = min_severity(common.output, file)?;
+        let fail_on = with_min_severity(fail_on, min_severity);
         let suppress = suppress_options(&common, file, root, no_config);
         let strict = common.output.is_some_and(|o| o.strict) || file.strict.unwrap_or(false);
         let default_verify = VerifyArgs::default();
         let verify = verify_options(common.verify.unwrap_or(&default_verify), &file.verify);
         let mut outputs = match common.output {
-            Some(args) => outputs(args, &env)?,
+            Some(args) => outputs(args, &env, min_severity)?,
             None => Vec::new(),
         };
         if matches!(job, Job::Repos(_)) {
@@ -614,28 +618,49 @@ fn suppress_options(
     }
 }
 
+/// `--min-severity`, else the settings file's `min-severity`.
+fn min_severity(
+    args: Option<&OutputArgs>,
+    file: &FileSettings,
+) -> anyhow::Result<Option<Severity>> {
+    let text = args
+        .and_then(|a| a.min_severity.clone())
+        .or_else(|| file.min_severity.clone());
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    match Severity::parse(&text) {
+        Some(min) => Ok(Some(min)),
+        None => bail!("min-severity {text}: expected low, medium, high or critical"),
+    }
+}
+
 /// `--min-severity` hides findings below it, so they must not fail the run either: it raises a
 /// severity `--fail-on` (or sets one) to itself.
-fn with_min_severity(
-    fail_on: Option<FailOn>,
-    args: Option<&OutputArgs>,
-) -> anyhow::Result<Option<FailOn>> {
-    let Some(text) = args.and_then(|a| a.min_severity.as_deref()) else {
-        return Ok(fail_on);
+fn with_min_severity(fail_on: Option<FailOn>, min: Option<Severity>) -> Option<FailOn> {
+    let Some(min) = min else {
+        return fail_on;
     };
-    let Some(min) = Severity::parse(text) else {
-        bail!("--min-severity {text}: expected low, medium, high or critical");
-    };
-    Ok(Some(match fail_on {
+    Some(match fail_on {
         None => FailOn::Severity(min),
         Some(FailOn::Severity(severity)) => FailOn::Severity(severity.max(min)),
         Some(status) => status,
-    }))
+    })
 }
 
 /// The primary report (`--format`, `-o`) and every `--report FORMAT:FILE`.
-fn outputs(args: &OutputArgs, env: &Environment) -> anyhow::Result<Vec<OutputSpec>> {
-    let mut specs = vec![output_spec(args.format, args.output.clone(), args, env)];
+fn outputs(
+    args: &OutputArgs,
+    env: &Environment,
+    min_severity: Option<Severity>,
+) -> anyhow::Result<Vec<OutputSpec>> {
+    let mut specs = vec![output_spec(
+        args.format,
+        args.output.clone(),
+        args,
+        env,
+        min_severity,
+    )];
     for report in &args.reports {
         let Some((format, path)) = report.split_once(':') else {
             bail!("--report {report}: expected FORMAT:FILE, e.g. sarif:keysweep.sarif");
@@ -643,7 +668,7 @@ fn outputs(args: &OutputArgs, env: &Environment) -> anyhow::Result<Vec<OutputSpe
         let format = <Format as clap::ValueEnum>::from_str(format, true)
             .map_err(|_| anyhow::anyhow!("--report {report}: unknown format {format:?}"))?;
         let path = (path != "-").then(|| PathBuf::from(path));
-        specs.push(output_spec(format, path, args, env));
+        specs.push(output_spec(format, path, args, env, min_severity));
     }
     let mut stdout_reports = specs.iter().filter(|spec| spec.path.is_none()).count();
     if stdout_reports > 1 && args.output.is_none() && !args.reports.is_empty() {
@@ -662,6 +687,7 @@ fn output_spec(
     path: Option<PathBuf>,
     args: &OutputArgs,
     env: &Environment,
+    min_severity: Option<Severity>,
 ) -> OutputSpec {
     let to_terminal = path.is_none() && env.stdout_is_terminal;
     let color = match args.color {
@@ -676,7 +702,7 @@ fn output_spec(
             format,
             show_secrets: args.show_secrets,
             color,
-            min_severity: args.min_severity.as_deref().and_then(Severity::parse),
+            min_severity,
         },
     }
 }

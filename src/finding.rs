@@ -438,6 +438,19 @@ pub struct Stats {
     pub elapsed_ms: u64,
 }
 
+impl Stats {
+    /// Add another run's or worker's counters (the totals `findings`, `locations` and
+    /// `elapsed_ms` are counted at the end, not added).
+    pub fn add(&mut self, other: &Stats) {
+        self.files_scanned += other.files_scanned;
+        self.bytes_scanned += other.bytes_scanned;
+        self.files_binary += other.files_binary;
+        self.files_skipped += other.files_skipped;
+        self.blobs_deduplicated += other.blobs_deduplicated;
+        self.ignored += other.ignored;
+    }
+}
+
 fn is_zero(value: &u64) -> bool {
     *value == 0
 }

@@ -16,9 +16,9 @@ use super::{Ending, Outcome, Run};
 use crate::collect::Collected;
 use crate::config::{Config, MergeJob};
 use crate::finding::{Finding, Severity, Skipped, Stats, Status, kind};
-use crate::report::Reports;
 use crate::report::escape_control;
 use crate::report::read::{self, ReportFile};
+use crate::report::{RepoOutcome, Reports, count_by_status};
 use crate::seal::SealKey;
 
 /// Run `keysweep merge`.
@@ -296,27 +296,21 @@ fn merged_stats(files: &[ReportFile]) -> Stats {
     total
 }
 
-/// One line on stderr: how many shards and repositories went into the report.
+/// One line on stderr: how many files and repositories went into the report.
 fn say_what_was_merged(files: &[ReportFile]) {
-    let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
-    for outcome in files
+    let outcomes: Vec<&RepoOutcome> = files
         .iter()
         .filter_map(|f| f.summary.as_ref()?.shard.as_ref())
         .flat_map(|s| &s.repositories)
-    {
-        *by_status.entry(outcome.status.as_str()).or_default() += 1;
-    }
-    let repositories: Vec<String> = by_status
-        .iter()
-        .map(|(status, n)| format!("{n} {status}"))
         .collect();
+    let counts = count_by_status(outcomes.iter().copied());
     eprintln!(
         "keysweep: merged {} file(s){}",
         files.len(),
-        if repositories.is_empty() {
+        if counts.is_empty() {
             String::new()
         } else {
-            format!(": repositories {}", repositories.join(", "))
+            format!(": repositories {counts}")
         }
     );
 }

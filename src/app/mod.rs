@@ -284,13 +284,13 @@ fn warn_skipped(skipped: &[Skipped]) {
     }
 }
 
-/// Proven-live secrets first, then by severity, then by first location (stable and
-/// deterministic: the collector already ordered findings by location).
+/// Proven-live secrets first, then by the severity they are reported with, then by first
+/// location (stable and deterministic: the collector already ordered findings by location).
 fn sort_by_urgency(findings: &mut [Finding]) {
     findings.sort_by_key(|f| {
         (
             std::cmp::Reverse(f.verification.status.is_proven()),
-            std::cmp::Reverse(f.severity),
+            std::cmp::Reverse(f.rated_severity()),
         )
     });
 }

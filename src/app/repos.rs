@@ -55,6 +55,9 @@ pub fn repos(config: &Config, job: &ReposJob) -> anyhow::Result<Outcome> {
                 outcomes.push(outcome(entry, "not-scanned", Some("interrupted".into())));
                 continue;
             }
+            if let Some(delay) = job.repo_delay {
+                std::thread::sleep(delay);
+            }
             outcomes.push(scan_entry(config, job, entry, &workdir, &pipeline, &timing));
             pipeline.forget_clean();
         }

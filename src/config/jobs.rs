@@ -147,6 +147,7 @@ fn repos_job(args: &cli::GitArgs, env: &Environment) -> anyhow::Result<ReposJob>
         tuning: env.git_tuning(),
         host: env.host.clone(),
         user: env.user.clone(),
+        repo_delay: env.file_delay,
     })
 }
 

@@ -17,6 +17,8 @@ pub const SETTINGS_FILE_NAME: &str = "keysweep.toml";
 pub struct FileSettings {
     /// `--fail-on`.
     pub fail_on: Option<String>,
+    /// `--min-severity`.
+    pub min_severity: Option<String>,
     /// `--baseline`, relative to the file.
     pub baseline: Option<PathBuf>,
     /// `--ignore-file`, relative to the file.

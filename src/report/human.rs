@@ -70,9 +70,14 @@ pub fn write(
         } else {
             "INTERRUPTED: findings up to the signal"
         };
+        let what = if report.shard.is_some() {
+            "repositories of"
+        } else {
+            "sweep of"
+        };
         writeln!(
             out,
-            "sweep of {} on {} as {}, {} to {}: {state}",
+            "{what} {} on {} as {}, {} to {}: {state}",
             esc(&run.roots.join(", ")),
             esc(&run.host),
             esc(&run.user),
@@ -80,7 +85,26 @@ pub fn write(
             run.ended
         )?;
     }
+    if let Some(shard) = &report.shard {
+        writeln!(out, "{}", shard_line(shard))?;
+    }
     Ok(())
+}
+
+/// `shard 2/4 of list sha256:1a2b3c4d5e6f (30 repositories): 7 scanned, 1 failed`.
+fn shard_line(shard: &super::ShardReport) -> String {
+    let counts = super::count_by_status(&shard.repositories);
+    format!(
+        "shard {} of list {} ({} repositories): {}",
+        shard.shard,
+        shard.list.digest.get(..19).unwrap_or(&shard.list.digest),
+        shard.list.repositories,
+        if counts.is_empty() {
+            "none in this shard"
+        } else {
+            &counts
+        }
+    )
 }
 
 fn write_finding(

@@ -129,6 +129,19 @@ pub struct OutputSpec {
     pub seal: Option<crate::seal::SealKey>,
 }
 
+/// Repository outcomes counted by status: `7 scanned, 1 failed` (empty for none).
+pub fn count_by_status<'a>(outcomes: impl IntoIterator<Item = &'a RepoOutcome>) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for outcome in outcomes {
+        *counts.entry(outcome.status.as_str()).or_default() += 1;
+    }
+    counts
+        .iter()
+        .map(|(status, n)| format!("{n} {status}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A report being written as the run goes.
 pub trait ReportSink: Send {
     /// Before anything is read: which shard of which list this run covers (`jsonl` writes it

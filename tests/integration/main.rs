@@ -17,6 +17,7 @@ mod pipeline;
 mod precommit;
 mod properties;
 mod recipes;
+mod repos;
 mod robustness;
 mod rules;
 mod settings;

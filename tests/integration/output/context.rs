@@ -123,7 +123,7 @@ fn min_severity_leaves_out_and_does_not_fail_on_what_is_below_it() {
         .run();
     bad.assert_exit(2);
     assert!(
-        bad.stderr_str().contains("--min-severity urgent"),
+        bad.stderr_str().contains("min-severity urgent"),
         "{}",
         bad.stderr_str()
     );
@@ -253,4 +253,25 @@ fn token_severities_are_coherent_across_algorithms() {
     );
     assert_eq!(severity("src/rs256.js").as_deref(), Some("medium"));
     assert_eq!(severity("src/weak.js").as_deref(), Some("high"));
+}
+
+#[test]
+fn min_severity_in_the_settings_file_mirrors_the_flag() {
+    let t = keys_in(&["tests/fixtures/a.pem", "deploy/b.pem"]);
+    t.write("keysweep.toml", "min-severity = \"high\"\n");
+    let scan = t.scan(&[]);
+    assert_eq!(scan.code, 1, "{}", scan.stderr);
+    let paths = scan.sorted_paths();
+    assert_eq!(paths, ["deploy/b.pem"], "{}", scan.pretty());
+    // The flag wins over the file.
+    let scan = t.scan(&["--min-severity", "low"]);
+    assert_eq!(scan.sorted_paths().len(), 2, "{}", scan.pretty());
+    t.write("keysweep.toml", "min-severity = \"urgent\"\n");
+    let bad = Ks::new("scan").arg(t.root()).run();
+    bad.assert_exit(2);
+    assert!(
+        bad.stderr_str().contains("min-severity urgent"),
+        "{}",
+        bad.stderr_str()
+    );
 }
