@@ -83,7 +83,7 @@ fn check_shards(files: &[ReportFile]) -> Vec<String> {
                 .or_default()
                 .push(file),
             None if !file.is_complete() => problems.push(format!(
-                "{} incomplete: {}",
+                "{} incomplete, and which shard it is cannot be told (no header): {}",
                 file.path.display(),
                 file.problems.join("; ")
             )),

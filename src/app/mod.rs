@@ -252,7 +252,8 @@ impl Run {
 /// or tree), so a clean exit is not mistaken for a scan.
 fn say_if_nothing_scanned(stats: &Stats, skipped: &[Skipped], mode: &str) {
     let read = stats.files_scanned + stats.files_binary + stats.blobs_deduplicated;
-    if read > 0 || !skipped.is_empty() {
+    if read > 0 || !skipped.is_empty() || mode == "repos" {
+        // A repository list says what it did per repository.
         return;
     }
     let what = match mode {

@@ -44,6 +44,13 @@ pub fn repos(config: &Config, job: &ReposJob) -> anyhow::Result<Outcome> {
         list: list_info.clone(),
         repositories: entries.iter().map(|e| e.name.clone()).collect(),
     })?;
+    if entries.is_empty() {
+        eprintln!(
+            "keysweep: nothing to scan: no repository of the list ({}) falls in shard {}",
+            list.entries.len(),
+            job.shard
+        );
+    }
     let collector = run.collector(reports);
     let workdir = WorkDir::open(job)?;
     let mut outcomes = Vec::with_capacity(entries.len());
@@ -65,6 +72,7 @@ pub fn repos(config: &Config, job: &ReposJob) -> anyhow::Result<Outcome> {
     let collected = collector.finish()?;
     workdir.close();
     let completed = !gix::interrupt::is_triggered();
+    let none_scanned = !outcomes.is_empty() && outcomes.iter().all(|o| o.status != "scanned");
     let ending = Ending {
         run: Some(RunInfo {
             host: job.host.clone(),
@@ -81,7 +89,15 @@ pub fn repos(config: &Config, job: &ReposJob) -> anyhow::Result<Outcome> {
         }),
         verified: false,
     };
-    run.conclude_with(collected, "repos", ending)
+    let outcome = run.conclude_with(collected, "repos", ending)?;
+    if none_scanned {
+        // Every clone failed (a bad token, no network): not a clean shard.
+        anyhow::bail!(
+            "no repository of shard {} could be scanned: the report lists why",
+            job.shard
+        );
+    }
+    Ok(outcome)
 }
 
 fn outcome(entry: &Entry, status: &str, reason: Option<String>) -> RepoOutcome {

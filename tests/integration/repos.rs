@@ -729,3 +729,53 @@ fn the_merge_fetches_the_key_set_once_and_proves_keys_from_every_shard() {
         "not-live"
     );
 }
+
+#[test]
+fn a_shard_where_no_repository_could_be_scanned_fails() {
+    let tmp = TempDir::new().unwrap();
+    let list = tmp.path().join("list.txt");
+    let missing = tmp.path().join("missing");
+    std::fs::write(
+        &list,
+        format!(
+            "file://{0}/a.git a\nfile://{0}/b.git b\n",
+            missing.display()
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("s.jsonl");
+    let run = Ks::new("git")
+        .arg("--repos")
+        .arg(&list)
+        .args(["--no-config", "--format", "jsonl", "-o"])
+        .arg(&out)
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr_str());
+    assert!(
+        run.stderr_str()
+            .contains("no repository of shard 1/1 could be scanned"),
+        "{}",
+        run.stderr_str()
+    );
+    // The report is whole all the same, with both failures.
+    let summary = records(&out).pop().unwrap();
+    assert_eq!(summary["completed"], true);
+    assert_eq!(summary["skipped"].as_array().unwrap().len(), 2);
+
+    // A shard the list leaves empty is not a failure, and says so.
+    std::fs::write(&list, "r0\n").unwrap();
+    repo_with(&tmp.path().join("r0"), &[("README", "r0\n".to_string())]);
+    let empty_shard = (1..=2).find(|&i| documented_shard("r0", 2) != i).unwrap();
+    let run = Ks::new("git")
+        .arg("--repos")
+        .arg(&list)
+        .args(["--no-config", "--shard", &format!("{empty_shard}/2")])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr_str());
+    assert!(
+        run.stderr_str()
+            .contains("no repository of the list (1) falls in shard"),
+        "{}",
+        run.stderr_str()
+    );
+}
