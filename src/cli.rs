@@ -25,6 +25,10 @@ pub enum Command {
     /// Forensic sweep of a home directory or a mounted image: no ignore rules, hidden files,
     /// archives read in memory, and the full history of every git repository met.
     Sweep(SweepArgs),
+    /// Merge per-shard JSON Lines reports (`keysweep git --repos FILE --shard I/N --format
+    /// jsonl`) into one report: findings de-duplicated across shards, every shard checked
+    /// present and complete (exit 2 otherwise), verification applied once to the whole.
+    Merge(MergeArgs),
     /// Published key sets.
     Jwks {
         #[command(subcommand)]
@@ -106,7 +110,7 @@ pub struct JwksAuditArgs {
 #[derive(Debug, Args, Clone)]
 pub struct GitArgs {
     /// The repository (work tree or bare).
-    #[arg(value_name = "REPO", default_value = ".")]
+    #[arg(value_name = "REPO", default_value = ".", conflicts_with = "repos")]
     pub repo: PathBuf,
 
     /// Only what commits in BASE..HEAD added (pull requests).
@@ -116,6 +120,27 @@ pub struct GitArgs {
     /// Also every object no ref reaches (forensics).
     #[arg(long, conflicts_with = "range")]
     pub all_objects: bool,
+
+    /// Scan every repository listed in FILE, one per line: a local path or a clone URL,
+    /// optionally followed by a name (`https://github.com/org/app.git org/app`). URLs are
+    /// cloned bare with git's own credentials; paths are read in place. Finding paths start
+    /// with the repository's name.
+    #[arg(long, value_name = "FILE", conflicts_with = "range")]
+    pub repos: Option<PathBuf>,
+
+    /// Scan only shard I of N of the `--repos` list (1-based: 1/4 ... 4/4), split by a stable
+    /// hash of each repository's name. Also from KEYSWEEP_SHARD=I/N, or from
+    /// JOB_COMPLETION_INDEX (0-based, Kubernetes Indexed Jobs) with KEYSWEEP_SHARD_COUNT=N.
+    #[arg(long, value_name = "I/N", requires = "repos")]
+    pub shard: Option<String>,
+
+    /// Where `--repos` clones go (default: a new temporary directory).
+    #[arg(long, value_name = "DIR", requires = "repos")]
+    pub workdir: Option<PathBuf>,
+
+    /// Keep the `--repos` clones instead of removing each once it is scanned.
+    #[arg(long, requires = "repos")]
+    pub keep: bool,
 
     /// Skip blobs larger than this many bytes (suffixes K, M, G allowed) [default: 64M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
@@ -161,6 +186,22 @@ pub struct SweepArgs {
     /// No progress display on stderr (it is shown only when stderr is a terminal).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+
+    #[command(flatten)]
+    pub rule_files: RuleFileArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MergeArgs {
+    /// The per-shard JSON Lines reports (any order; every shard of the list must be there).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
 
     #[command(flatten)]
     pub output: OutputArgs,

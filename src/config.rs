@@ -11,8 +11,10 @@ use anyhow::{Context as _, bail};
 use crate::cli::{self, Cli, ColorChoice, Command, OutputArgs, RuleFileArgs, VerifyArgs};
 use crate::finding::{Finding, Severity, Status};
 use crate::report::{Format, OutputSpec, RenderOptions};
+use crate::seal::SealKey;
 use crate::source::fs::FsOptions;
 use crate::source::git::GitTuning;
+use crate::source::repos::Shard;
 use crate::suppress;
 use crate::verify;
 
@@ -64,6 +66,10 @@ pub enum Job {
     Staged(StagedJob),
     /// `keysweep sweep`: a forensic sweep.
     Sweep(SweepJob),
+    /// `keysweep git --repos FILE`: many repositories, one shard of them.
+    Repos(ReposJob),
+    /// `keysweep merge`: per-shard reports into one.
+    Merge(MergeJob),
     /// `keysweep jwks audit`.
     JwksAudit(AuditJob),
     /// `keysweep rules list|check`.
@@ -177,6 +183,33 @@ pub struct SweepJob {
     pub file_delay: Option<Duration>,
 }
 
+/// `keysweep git --repos FILE [--shard I/N]`.
+#[derive(Clone, Debug)]
+pub struct ReposJob {
+    /// The repository list.
+    pub list: PathBuf,
+    /// Which part of the list this run scans.
+    pub shard: Shard,
+    /// Where clones go (`None`: a new temporary directory, removed at the end).
+    pub workdir: Option<PathBuf>,
+    /// Keep clones once scanned.
+    pub keep: bool,
+    /// Also objects no ref reaches.
+    pub all_objects: bool,
+    pub tuning: GitTuning,
+    /// For the run record.
+    pub host: String,
+    pub user: String,
+}
+
+/// `keysweep merge FILE...`.
+#[derive(Clone, Debug)]
+pub struct MergeJob {
+    pub files: Vec<PathBuf>,
+    /// Opens the secrets the shards sealed (`KEYSWEEP_SHARD_KEY`).
+    pub seal: Option<SealKey>,
+}
+
 /// Which index to read.
 #[derive(Clone, Debug)]
 pub struct StagedJob {
@@ -236,6 +269,11 @@ struct Environment {
     user: String,
     host: String,
     file_delay: Option<Duration>,
+    /// `KEYSWEEP_SHARD` (`I/N`), else `JOB_COMPLETION_INDEX` (0-based) with
+    /// `KEYSWEEP_SHARD_COUNT`.
+    shard: Option<Result<Shard, String>>,
+    /// `KEYSWEEP_SHARD_KEY`.
+    seal: Option<Result<SealKey, crate::seal::SealError>>,
 }
 
 impl Environment {
@@ -278,6 +316,8 @@ impl Environment {
             host: host_name(),
             file_delay: number("KEYSWEEP_TEST_FILE_DELAY_MS")
                 .map(|ms| Duration::from_millis(ms as u64)),
+            shard: shard_from_env(&non_empty),
+            seal: non_empty(crate::seal::KEY_VARIABLE).map(|key| SealKey::derive(&key)),
         })
     }
 
@@ -288,6 +328,31 @@ impl Environment {
             timing: self.timing,
         }
     }
+}
+
+/// The shard a batch engine assigned: `KEYSWEEP_SHARD=I/N`, else Kubernetes' 0-based
+/// `JOB_COMPLETION_INDEX` with `KEYSWEEP_SHARD_COUNT=N`.
+fn shard_from_env(non_empty: &dyn Fn(&str) -> Option<String>) -> Option<Result<Shard, String>> {
+    if let Some(text) = non_empty("KEYSWEEP_SHARD") {
+        return Some(Shard::parse(&text).map_err(|e| format!("KEYSWEEP_SHARD: {e}")));
+    }
+    let index = non_empty("JOB_COMPLETION_INDEX")?;
+    let Some(count) = non_empty("KEYSWEEP_SHARD_COUNT") else {
+        return Some(Err(
+            "JOB_COMPLETION_INDEX is set but KEYSWEEP_SHARD_COUNT is not: set it to the number of completions"
+                .to_string(),
+        ));
+    };
+    let parsed = index
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .and_then(|i| i.checked_add(1));
+    Some(match parsed {
+        Some(index) => Shard::parse(&format!("{index}/{}", count.trim()))
+            .map_err(|e| format!("JOB_COMPLETION_INDEX={index} KEYSWEEP_SHARD_COUNT={count}: {e}")),
+        None => Err(format!("JOB_COMPLETION_INDEX={index}: expected a number")),
+    })
 }
 
 /// The user running keysweep, for a sweep's evidence record.
@@ -347,6 +412,10 @@ impl Config {
         let file = &settings.file;
         let knobs = knobs(&cli.command, &common, file, &env)?;
         let job = jobs::job(&cli.command, &env, &knobs)?;
+        let seal = match &job {
+            Job::Repos(_) | Job::Merge(_) => env.seal.clone().transpose()?,
+            _ => None,
+        };
         let fail_on = common
             .output
             .and_then(|o| o.fail_on.clone())
@@ -358,12 +427,23 @@ impl Config {
         let strict = common.output.is_some_and(|o| o.strict) || file.strict.unwrap_or(false);
         let default_verify = VerifyArgs::default();
         let verify = verify_options(common.verify.unwrap_or(&default_verify), &file.verify);
+        let mut outputs = match common.output {
+            Some(args) => outputs(args, &env)?,
+            None => Vec::new(),
+        };
+        if matches!(job, Job::Repos(_)) {
+            // Shard reports seal what `merge` needs to verify across shards.
+            for output in &mut outputs {
+                output.seal = seal.clone();
+            }
+        }
+        let job = match job {
+            Job::Merge(merge) => Job::Merge(MergeJob { seal, ..merge }),
+            other => other,
+        };
         Ok(Config {
             job,
-            outputs: match common.output {
-                Some(args) => outputs(args, &env)?,
-                None => Vec::new(),
-            },
+            outputs,
             verify,
             rule_files: settings.path.iter().cloned().collect(),
             suppress,
@@ -429,6 +509,13 @@ fn common(command: &Command) -> Common<'_> {
             threads: args.output.threads,
             max_file_size: args.max_file_size,
             // A swept tree's settings files are not trusted: only `--config` is read.
+            ..base(&args.rule_files)
+        },
+        Command::Merge(args) => Common {
+            output: Some(&args.output),
+            verify: Some(&args.verify),
+            threads: args.output.threads,
+            discover_from: Some(PathBuf::from(".")),
             ..base(&args.rule_files)
         },
         Command::Staged(args) => Common {
@@ -584,6 +671,7 @@ fn output_spec(
     };
     OutputSpec {
         path,
+        seal: None,
         render: RenderOptions {
             format,
             show_secrets: args.show_secrets,

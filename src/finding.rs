@@ -65,7 +65,7 @@ impl Severity {
 }
 
 /// What keysweep learned about a private key: its type, size and public half.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct KeyInfo {
     /// `RSA`, `EC`, `Ed25519`, `DSA`, `PGP` or `unknown`.
     #[serde(rename = "type")]
@@ -83,7 +83,7 @@ pub struct KeyInfo {
 }
 
 /// The interesting parts of a JWT's header and claims.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct JwtInfo {
     pub alg: String,
     pub kid: Option<String>,
@@ -170,7 +170,8 @@ impl std::fmt::Display for Status {
 }
 
 /// Outcome of verification. Detection alone leaves `Unverified`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Verification {
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -202,7 +203,7 @@ impl Verification {
 }
 
 /// A JWT that a secret was proven against (never the token itself).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct TokenRef {
     /// Where the token is: `path:line` of a scan location, `--token N`, or `FILE:line` of
     /// `--tokens-file`.
@@ -240,7 +241,7 @@ pub struct Candidate {
 
 /// A second place in the same blob that explains a location: for a secret traced from a sign
 /// call to its assignment, the call.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 pub struct Related {
     pub line: usize,
     pub column: usize,
@@ -412,14 +413,15 @@ pub fn fingerprint(kind: &str, identity: &[u8]) -> String {
 }
 
 /// Something that could not be scanned, and why.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Skipped {
     pub path: String,
     pub reason: String,
 }
 
 /// Counters for the report.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Stats {
     pub files_scanned: u64,
     pub bytes_scanned: u64,

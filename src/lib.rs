@@ -17,6 +17,7 @@ pub mod finding;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod seal;
 pub mod source;
 pub mod suppress;
 pub mod verify;

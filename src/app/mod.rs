@@ -9,8 +9,10 @@
 mod files;
 pub mod history;
 mod hook;
+mod merge;
 pub mod pipeline;
 mod progress;
+mod repos;
 mod rules;
 pub mod selfcheck;
 mod staged;
@@ -24,7 +26,7 @@ use anyhow::Context as _;
 use crate::collect::{Collected, Collector};
 use crate::config::{Config, FailOn, Job};
 use crate::finding::{Finding, Skipped, Stats};
-use crate::report::{Format, Reports, RunInfo, ScanReport, escape_control};
+use crate::report::{Format, Reports, RunInfo, ScanReport, ShardReport, escape_control};
 use crate::rules::RuleSet;
 use crate::suppress::{self, Suppression};
 use crate::verify::Verifier;
@@ -56,6 +58,8 @@ pub fn run(config: &Config) -> anyhow::Result<Outcome> {
         Job::Git(job) => history::git(config, job),
         Job::Staged(job) => staged::staged(config, job),
         Job::Sweep(job) => sweep::sweep(config, job),
+        Job::Repos(job) => repos::repos(config, job),
+        Job::Merge(job) => merge::merge(config, job),
         Job::JwksAudit(job) => {
             crate::verify::audit::run(&job.source, &job.pins, &config.outputs, &config.verify)
                 .map(Outcome::from_found)
@@ -71,6 +75,17 @@ pub fn run(config: &Config) -> anyhow::Result<Outcome> {
 pub fn load_rules(files: &[PathBuf]) -> anyhow::Result<RuleSet> {
     let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
     RuleSet::load(&paths).context("cannot load rules")
+}
+
+/// What a job adds to the end of its report, beyond the findings.
+#[derive(Default)]
+pub struct Ending {
+    /// The evidence record (sweeps, repository lists).
+    pub run: Option<RunInfo>,
+    /// The shard and each repository's outcome (repository lists).
+    pub shard: Option<ShardReport>,
+    /// The findings are verified already (a merge verifies only what it can).
+    pub verified: bool,
 }
 
 /// What every scanning job sets up before reading anything.
@@ -130,7 +145,7 @@ impl Run {
     /// The common end of every scanning job: verify, order, suppress, count, warn, finish the
     /// reports. Returns whether any finding is left.
     pub fn conclude(&self, collected: Collected, mode: &'static str) -> anyhow::Result<Outcome> {
-        self.conclude_run(collected, mode, None)
+        self.conclude_with(collected, mode, Ending::default())
     }
 
     /// [`Run::conclude`] with the evidence record of a sweep; an interrupted sweep fails (exit
@@ -140,6 +155,23 @@ impl Run {
         collected: Collected,
         mode: &'static str,
         run: Option<RunInfo>,
+    ) -> anyhow::Result<Outcome> {
+        self.conclude_with(
+            collected,
+            mode,
+            Ending {
+                run,
+                ..Ending::default()
+            },
+        )
+    }
+
+    /// [`Run::conclude`] with what the job adds to the report's end.
+    pub fn conclude_with(
+        &self,
+        collected: Collected,
+        mode: &'static str,
+        ending: Ending,
     ) -> anyhow::Result<Outcome> {
         let Collected {
             mut findings,
@@ -151,7 +183,9 @@ impl Run {
         for path in &binary {
             eprintln!("keysweep: binary, not scanned: {}", escape_control(path));
         }
-        self.verifier.finish(&mut findings);
+        if !ending.verified {
+            self.verifier.finish(&mut findings);
+        }
         sort_by_urgency(&mut findings);
         let findings = suppress::apply(findings, &self.suppression);
         stats.elapsed_ms = self.started.elapsed().as_millis() as u64;
@@ -167,7 +201,8 @@ impl Run {
             stats,
             rules: &self.rules,
             mode,
-            run,
+            run: ending.run,
+            shard: ending.shard,
         };
         reports.finish(&report)?;
         if !report.completed() {
@@ -184,6 +219,11 @@ impl Run {
             );
         }
         Ok(self.gate(&report.findings))
+    }
+
+    /// The verification of this run.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
     }
 
     /// The suppression rules of this run.

@@ -63,6 +63,18 @@ impl<'r> Pipeline<'r> {
         }
     }
 
+    /// Forget the blobs that held nothing (between the repositories of a list, so memory
+    /// follows the largest repository, not the list). Blobs with candidates are kept: a key
+    /// shared by many repositories is still placed in each without a second scan.
+    pub fn forget_clean(&self) {
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        seen.retain(|_, candidates| !candidates.is_empty());
+        seen.shrink_to_fit();
+    }
+
     fn seen(&self, id: &gix::ObjectId) -> Option<Arc<[Candidate]>> {
         self.seen
             .lock()

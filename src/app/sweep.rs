@@ -195,7 +195,7 @@ fn repository_prefix(path: &Path, roots: &[PathBuf]) -> String {
 }
 
 /// RFC 3339 in UTC, to the second (`2026-12-01T09:30:00Z`).
-fn utc(time: SystemTime) -> String {
+pub(super) fn utc(time: SystemTime) -> String {
     let seconds = time
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs()) as i64;

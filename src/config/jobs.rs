@@ -4,9 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use super::{AuditJob, Environment, GitJob, Job, Knobs, RulesJob, StagedJob, SweepJob, WalkJob};
+use super::{
+    AuditJob, Environment, GitJob, Job, Knobs, MergeJob, ReposJob, RulesJob, StagedJob, SweepJob,
+    WalkJob,
+};
 use crate::cli::{self, Command, WalkArgs};
 use crate::source::fs::FsOptions;
+use crate::source::repos::Shard;
 
 /// `keysweep hook`: which of three scans the pre-commit framework's context asks for.
 #[derive(Clone, Debug)]
@@ -53,6 +57,11 @@ pub(super) fn job(command: &Command, env: &Environment, knobs: &Knobs) -> anyhow
             walk: walk_job(&args.walk, knobs),
             output: args.output.clone(),
         },
+        Command::Git(args) if args.repos.is_some() => Job::Repos(repos_job(args, env)?),
+        Command::Merge(args) => Job::Merge(MergeJob {
+            files: args.files.clone(),
+            seal: None,
+        }),
         Command::Git(args) => Job::Git(GitJob {
             repo: args.repo.clone(),
             range: args.range.clone(),
@@ -119,6 +128,25 @@ fn sweep_job(args: &cli::SweepArgs, env: &Environment, knobs: &Knobs) -> anyhow:
         host: env.host.clone(),
         user: env.user.clone(),
         file_delay: env.file_delay,
+    })
+}
+
+/// `--repos FILE`: the shard from `--shard`, else the batch engine's environment, else all.
+fn repos_job(args: &cli::GitArgs, env: &Environment) -> anyhow::Result<ReposJob> {
+    let shard = match (&args.shard, &env.shard) {
+        (Some(text), _) => Shard::parse(text).map_err(|e| anyhow::anyhow!("--shard: {e}"))?,
+        (None, Some(from_env)) => from_env.clone().map_err(anyhow::Error::msg)?,
+        (None, None) => Shard::ALL,
+    };
+    Ok(ReposJob {
+        list: args.repos.clone().unwrap_or_default(),
+        shard,
+        workdir: args.workdir.clone(),
+        keep: args.keep,
+        all_objects: args.all_objects,
+        tuning: env.git_tuning(),
+        host: env.host.clone(),
+        user: env.user.clone(),
     })
 }
 

@@ -26,6 +26,8 @@ struct Document<'a> {
     stats: &'a Stats,
     #[serde(skip_serializing_if = "Option::is_none")]
     run: Option<&'a super::RunInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<&'a super::ShardReport>,
 }
 
 /// A finding as JSON, with the secret shown or redacted.
@@ -53,6 +55,7 @@ pub fn write_document(
         skipped: &report.skipped,
         stats: &report.stats,
         run: report.run.as_ref(),
+        shard: report.shard.as_ref(),
     };
     serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)

@@ -1,6 +1,9 @@
 //! `--format jsonl`: one JSON record per line, written and flushed as soon as it is known.
 //!
 //! Record types (the `type` member):
+//! - `header` (runs over a repository list, `keysweep git --repos`): the first line: the tool,
+//!   the shard (`index`, `count`), the list (`digest`, `repositories`) and the names of the
+//!   repositories in this shard. `keysweep merge` checks shards by it.
 //! - `finding`: a finding the first time it is seen, with every member of a `json` finding and
 //!   the verification known at that moment (keys are matched against the configured key sets
 //!   as they are found).
@@ -8,16 +11,21 @@
 //!   written (a secret proven by a token found later, more places where it appears): its
 //!   `fingerprint` and the new `severity`, `verification` and `locations`.
 //! - `summary`: the last line of a run: `completed` (false when a signal stopped it), the tool,
-//!   counts by severity and by verification status, `skipped` and `stats`; for a sweep also
-//!   `run` (host, user, roots, start and end time).
+//!   counts by severity and by verification status, `skipped` and `stats`; for a sweep or a
+//!   repository list also `run` (host, user, roots, start and end time); for a repository
+//!   list `shard`, `list` and each repository's outcome (`repositories`).
+//!
+//! With a shard key (`KEYSWEEP_SHARD_KEY`), `finding` records of HMAC secrets and tokens carry
+//! `sealed`: the raw value, sealed for `keysweep merge` (see [`crate::seal`]).
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 
 use super::json::{TOOL, finding_value};
-use super::{Output, RenderOptions, ReportSink, ScanReport};
-use crate::finding::{Finding, Location, Severity, Verification};
+use super::{Output, RenderOptions, ReportSink, ScanReport, ShardHeader};
+use crate::finding::{Finding, Location, Severity, Verification, kind};
+use crate::seal::SealKey;
 
 /// What a `finding` or `update` record last said about a finding.
 struct Written {
@@ -31,15 +39,31 @@ pub struct JsonlSink {
     output: Output,
     render: RenderOptions,
     written: HashMap<String, Written>,
+    seal: Option<SealKey>,
 }
 
 impl JsonlSink {
-    pub fn new(output: Output, render: RenderOptions) -> JsonlSink {
+    pub fn new(output: Output, render: RenderOptions, seal: Option<SealKey>) -> JsonlSink {
         JsonlSink {
             output,
             render,
             written: HashMap::new(),
+            seal,
         }
+    }
+
+    /// A finding record, sealed where a key is given.
+    fn finding_record(&self, finding: &Finding) -> std::io::Result<Value> {
+        let mut record = finding_record(finding, &self.render);
+        if let (Some(key), Some(object)) = (&self.seal, record.as_object_mut())
+            && needs_material(finding)
+        {
+            let sealed = key
+                .seal(&finding.fingerprint, &finding.raw_secret)
+                .map_err(std::io::Error::other)?;
+            object.insert("sealed".into(), sealed.into());
+        }
+        Ok(record)
     }
 
     fn write_record(&mut self, record: &Value) -> std::io::Result<()> {
@@ -59,6 +83,14 @@ impl JsonlSink {
             },
         );
     }
+}
+
+/// Whether verifying a finding later needs its raw value: HMAC secrets (tried against tokens)
+/// and tokens (tried against secrets and key sets). Private keys are matched by their public
+/// half, which every record carries.
+fn needs_material(finding: &Finding) -> bool {
+    (finding.rule == kind::HMAC_SECRET || finding.rule == kind::JWT)
+        && !finding.raw_secret.is_empty()
 }
 
 /// A finding record: the finding's members plus `"type": "finding"`.
@@ -100,15 +132,37 @@ fn summary_record(report: &ScanReport<'_>) -> Value {
         "skipped": report.skipped,
         "stats": report.stats,
     });
-    if let (Some(run), Some(object)) = (&report.run, record.as_object_mut()) {
-        object.insert("run".into(), json!(run));
+    if let Some(object) = record.as_object_mut() {
+        if let Some(run) = &report.run {
+            object.insert("run".into(), json!(run));
+        }
+        if let Some(shard) = &report.shard {
+            object.insert("shard".into(), json!(shard.shard));
+            object.insert("list".into(), json!(shard.list));
+            object.insert("repositories".into(), json!(shard.repositories));
+        }
     }
     record
 }
 
+fn header_record(header: &ShardHeader) -> Value {
+    json!({
+        "type": "header",
+        "tool": TOOL,
+        "mode": "repos",
+        "shard": header.shard,
+        "list": header.list,
+        "repositories": header.repositories,
+    })
+}
+
 impl ReportSink for JsonlSink {
+    fn begin(&mut self, header: &ShardHeader) -> std::io::Result<()> {
+        self.write_record(&header_record(header))
+    }
+
     fn finding(&mut self, finding: &Finding) -> std::io::Result<()> {
-        let record = finding_record(finding, &self.render);
+        let record = self.finding_record(finding)?;
         self.write_record(&record)?;
         self.remember(finding);
         Ok(())
@@ -117,7 +171,7 @@ impl ReportSink for JsonlSink {
     fn finish(&mut self, report: &ScanReport<'_>) -> std::io::Result<()> {
         for finding in &report.findings {
             let record = match self.written.get(&finding.fingerprint) {
-                None => finding_record(finding, &self.render),
+                None => self.finding_record(finding)?,
                 Some(written)
                     if written.severity != finding.severity
                         || written.verification != finding.verification

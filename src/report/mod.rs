@@ -13,6 +13,7 @@
 pub mod human;
 pub mod json;
 pub mod jsonl;
+pub mod read;
 pub mod sarif;
 
 use std::io::Write;
@@ -41,13 +42,54 @@ pub struct ScanReport<'r> {
     /// `keysweep/<mode>/` for SARIF's `automationDetails.id` (`full`, `history`, `diff`,
     /// `sweep`).
     pub mode: &'static str,
-    /// Who ran what, where and when, and whether it completed (sweeps).
+    /// Who ran what, where and when, and whether it completed (sweeps, repository lists).
     pub run: Option<RunInfo>,
+    /// Which shard of which repository list, and what became of each repository (`--repos`).
+    pub shard: Option<ShardReport>,
+}
+
+/// The part of a repository list a run covers: written first (a JSON Lines `header` record)
+/// so a merge can tell which shard a file is, and again at the end with each repository's
+/// outcome.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ShardHeader {
+    pub shard: crate::source::repos::Shard,
+    pub list: ListInfo,
+    /// The names of the repositories in this shard, in list order.
+    pub repositories: Vec<String>,
+}
+
+/// A repository list, as shards agree on it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ListInfo {
+    /// `sha256:<hex>` of the list's entries (see [`crate::source::repos::RepoList`]).
+    pub digest: String,
+    /// How many repositories the whole list has.
+    pub repositories: usize,
+}
+
+/// What a shard run did: its place in the list and each repository's outcome.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ShardReport {
+    pub shard: crate::source::repos::Shard,
+    pub list: ListInfo,
+    pub repositories: Vec<RepoOutcome>,
+}
+
+/// One repository of a shard.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RepoOutcome {
+    pub name: String,
+    /// `scanned`, `failed` (could not be cloned or read: see `reason`), or `not-scanned` (the
+    /// run was interrupted first).
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The evidence record of a sweep: the host, the user, the roots, when it started and ended, and
 /// whether it ran to the end or was interrupted (its findings are then those found until then).
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RunInfo {
     pub host: String,
     pub user: String,
@@ -82,10 +124,19 @@ pub struct RenderOptions {
 pub struct OutputSpec {
     pub path: Option<PathBuf>,
     pub render: RenderOptions,
+    /// Seal the raw secrets and tokens into JSON Lines records (shard reports, see
+    /// [`crate::seal`]).
+    pub seal: Option<crate::seal::SealKey>,
 }
 
 /// A report being written as the run goes.
 pub trait ReportSink: Send {
+    /// Before anything is read: which shard of which list this run covers (`jsonl` writes it
+    /// as its first record).
+    fn begin(&mut self, _header: &ShardHeader) -> std::io::Result<()> {
+        Ok(())
+    }
+
     /// A finding the first time it is known (verified as far as known, suppression applied).
     fn finding(&mut self, _finding: &Finding) -> std::io::Result<()> {
         Ok(())
@@ -205,7 +256,11 @@ impl Reports {
             let min_severity = spec.render.min_severity;
             let render_fn: RenderFn = match spec.render.format {
                 Format::Jsonl => {
-                    let sink = Box::new(jsonl::JsonlSink::new(output, spec.render));
+                    let sink = Box::new(jsonl::JsonlSink::new(
+                        output,
+                        spec.render,
+                        spec.seal.clone(),
+                    ));
                     sinks.push(Entry {
                         sink,
                         name,
@@ -229,6 +284,18 @@ impl Reports {
             });
         }
         Ok(Reports { sinks })
+    }
+
+    /// Tell every sink which shard of which list the run covers.
+    pub fn begin(&mut self, header: &ShardHeader) -> anyhow::Result<()> {
+        for entry in &mut self.sinks {
+            let name = &entry.name;
+            entry
+                .sink
+                .begin(header)
+                .with_context(|| format!("cannot write the report to {name}"))?;
+        }
+        Ok(())
     }
 
     /// Hand a newly known finding, rated, to every sink that shows its severity.
@@ -288,6 +355,7 @@ fn shown_report<'r>(
         rules: report.rules,
         mode: report.mode,
         run: report.run.clone(),
+        shard: report.shard.clone(),
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod archive;
 pub mod fs;
 pub mod git;
+pub mod repos;
 pub mod staged;
 
 use std::ops::Range;

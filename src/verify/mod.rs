@@ -104,6 +104,11 @@ impl Verifier {
         }
     }
 
+    /// Whether any key set was configured (its verdicts then replace earlier unproven ones).
+    pub fn has_key_sets(&self) -> bool {
+        self.sources.configured()
+    }
+
     /// The whole pass once every finding is known: keys against the key sets, secrets against
     /// every token, tokens against the weak list, the exposure window. Tokens given with
     /// `--token`/`--tokens-file` whose secret is guessable (or that are unsigned) are added as
