@@ -53,6 +53,7 @@ import hashlib
 import json
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -180,26 +181,46 @@ def inventory(list_path: Path, tsv: Path) -> int:
 
 # ---------------------------------------------------------------- measuring
 
-def measure(cmd: list[str], label: str) -> dict:
-    """Run cmd, wait4 it: wall, user, sys, peak RSS (KiB), exit code."""
+# A small launcher process: fork/exec the command, wait4 it, write wall, user, sys, peak RSS
+# and exit code. Not measured from this script directly because a child's ru_maxrss starts
+# from the memory of the process that forked it (here it grows with the parsed reports).
+LAUNCHER = """
+import os, sys, time
+start = time.monotonic()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write("%r %r %r %d %d" % (time.monotonic() - start, ru.ru_utime, ru.ru_stime,
+                                  ru.ru_maxrss, os.waitstatus_to_exitcode(status)))
+"""
+
+
+def measure(cmd: list[str], label: str, env: dict | None = None, quiet: bool = False) -> dict:
+    """Run cmd through the launcher: wall, user, sys, peak RSS (KiB), exit code, stderr."""
     load = os.getloadavg()[0]
-    with tempfile.TemporaryFile() as err:
-        start = time.monotonic()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=err)
-        _pid, status, ru = os.wait4(proc.pid, 0)
-        wall = time.monotonic() - start
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as figures:
+        subprocess.run([sys.executable, "-S", "-c", LAUNCHER, figures.name, *cmd],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                       env=env, check=True)
+        wall, user, sys_, rss, code = figures.read().split()
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
+    code = int(code)
     if code not in (0, 1):
         log(f"  ! {label}: `{' '.join(cmd)}` exited {code}:\n{stderr[-2000:]}")
         raise SystemExit(2)
-    result = {"label": label, "wall_s": wall, "user_s": ru.ru_utime, "sys_s": ru.ru_stime,
-              "cpu_s": ru.ru_utime + ru.ru_stime, "maxrss_kib": ru.ru_maxrss, "exit": code,
-              "load1_before": load, "load1_after": os.getloadavg()[0]}
-    log(f"  {label}: wall {wall:.2f} s, cpu {result['cpu_s']:.2f} s, "
-        f"rss {ru.ru_maxrss / 1024:.0f} MiB, exit {code}, load {load:.2f}")
+    result = {"label": label, "wall_s": float(wall), "user_s": float(user),
+              "sys_s": float(sys_), "cpu_s": float(user) + float(sys_), "maxrss_kib": int(rss),
+              "exit": code, "load1_before": load, "load1_after": os.getloadavg()[0],
+              "stderr_tail": stderr[-1000:]}
+    if not quiet:
+        log(f"  {label}: wall {result['wall_s']:.2f} s, cpu {result['cpu_s']:.2f} s, "
+            f"rss {result['maxrss_kib'] / 1024:.0f} MiB, exit {code}, load {load:.2f}")
     return result
 
 
@@ -316,9 +337,10 @@ def one_run(args, entries: list[dict], run: int, outdir: Path) -> dict:
     read_bytes, read_s = pre_read(entries)
     log(f"run {run + 1}: pre-read {read_bytes / 2**20:.0f} MiB in {read_s:.1f} s")
     base = [args.keysweep, "git", "--repos", str(args.list), *args.extra, "--format", "jsonl"]
-    unsharded = lambda: measure([*base, "-o", str(outdir / "all.jsonl")], "unsharded")
+    unsharded = lambda: measure([*base, "-o", str(outdir / "all.jsonl")], "unsharded", args.env)
     shard = lambda i: measure([*base, "--shard", f"{i}/{args.shards}", "-o",
-                               str(outdir / f"shard-{i}.jsonl")], f"shard {i}/{args.shards}")
+                               str(outdir / f"shard-{i}.jsonl")], f"shard {i}/{args.shards}",
+                              args.env)
     result: dict = {"run": run + 1, "pre_read_bytes": read_bytes, "pre_read_s": read_s}
     if run % 2 == 0:
         result["unsharded"] = unsharded()
@@ -329,9 +351,10 @@ def one_run(args, entries: list[dict], run: int, outdir: Path) -> dict:
     shard_paths = [str(outdir / f"shard-{i}.jsonl") for i in range(1, args.shards + 1)]
     merge = [args.keysweep, "merge"]
     result["merge_shards"] = measure([*merge, *shard_paths, "--format", "json", "-o",
-                                      str(outdir / "merged.json")], "merge shards")
+                                      str(outdir / "merged.json")], "merge shards", args.env)
     result["merge_unsharded"] = measure([*merge, str(outdir / "all.jsonl"), "--format", "json",
-                                         "-o", str(outdir / "all.json")], "merge unsharded")
+                                         "-o", str(outdir / "all.json")], "merge unsharded",
+                                        args.env)
     all_file = read_jsonl(outdir / "all.jsonl")
     shard_files = [read_jsonl(Path(p)) for p in shard_paths]
     for i, (data, m) in enumerate(zip(shard_files, result["shards"])):
@@ -383,7 +406,7 @@ def per_repo(args, entries: list[dict], outdir: Path) -> list[dict]:
             one.write(f"{entry['location']} {entry['name']}\n")
         try:
             m = measure([args.keysweep, "git", "--repos", one.name, *args.extra, "--format",
-                         "jsonl", "-o", str(outdir / "one.jsonl")], entry["name"])
+                         "jsonl", "-o", str(outdir / "one.jsonl")], entry["name"], args.env)
         finally:
             os.unlink(one.name)
         results.append(m)
@@ -416,6 +439,9 @@ def print_run(r: dict) -> None:
     print(f"Findings: merged {r['findings']} ({r['locations']} locations), unsharded "
           f"{r['findings_unsharded']} ({r['locations_unsharded']} locations); skipped "
           f"{r['skipped']}.")
+    for line in r["merge_shards"]["stderr_tail"].splitlines():
+        if "not verified across shards" in line:
+            print(f"Merge said: {line.strip()}")
     for label in ("problems", "jsonl_differences", "merge_differences"):
         items = r[label]
         print(f"{label.replace('_', ' ').capitalize()}: {'none' if not items else len(items)}")
@@ -512,6 +538,9 @@ def main() -> int:
                     help="also run every repository alone (per-repository spread)")
     ap.add_argument("--projection-repos", type=int, default=10000)
     ap.add_argument("--projection-workers", type=int, default=100)
+    ap.add_argument("--no-shard-key", action="store_true",
+                    help="leave KEYSWEEP_SHARD_KEY unset (default: a random key for every run, "
+                         "so merge verifies secrets and tokens across shards)")
     ap.add_argument("--extra", action="append", default=[],
                     help="an extra argument for every `keysweep git` run (repeatable)")
     ap.add_argument("--clone-from", type=Path, help="make the corpus from this TSV")
@@ -530,6 +559,11 @@ def main() -> int:
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-shards-"))
     out.mkdir(parents=True, exist_ok=True)
     cores = os.cpu_count() or 1
+    args.env = dict(os.environ)
+    args.env.pop("KEYSWEEP_SHARD_KEY", None)
+    if not args.no_shard_key:
+        args.env["KEYSWEEP_SHARD_KEY"] = secrets.token_hex(32)
+    floor = measure(["true"], "floor", quiet=True)["maxrss_kib"]
     log(f"{len(entries)} repositories, {args.shards} shards, {args.runs} run(s), out {out}, "
         f"{cores} cores, load {os.getloadavg()}")
     runs = []
@@ -541,6 +575,8 @@ def main() -> int:
     proj = projection(args, runs, singles, cores)
     print(f"## keysweep shards: {len(entries)} repositories, {args.shards} shards, "
           f"{cores} cores, load average at start {runs[0]['unsharded']['load1_before']:.2f}")
+    print(f"\nKEYSWEEP_SHARD_KEY {'unset' if args.no_shard_key else 'set (random)'}; peak RSS "
+          f"floor of the launcher (`true`): {floor / 1024:.1f} MiB.")
     for r in runs:
         print_run(r)
     ratios = [r["cpu_ratio"] for r in runs]
@@ -548,7 +584,7 @@ def main() -> int:
           f"{statistics.median(ratios):.3f} (target within 10%: 0.90-1.10).")
     print_projection(proj)
     raw = {"list": str(args.list), "keysweep": args.keysweep, "shards": args.shards,
-           "cores": cores, "runs": runs, "per_repo": singles, "projection": proj}
+           "cores": cores, "shard_key": not args.no_shard_key, "rss_floor_kib": floor, "runs": runs, "per_repo": singles, "projection": proj}
     (out / "bench_shards.json").write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
     log(f"raw figures: {out / 'bench_shards.json'}")
     bad = any(r["problems"] or r["jsonl_differences"] or r["merge_differences"] for r in runs)
