@@ -217,7 +217,8 @@ def measure(cmd: list[str], label: str, env: dict | None = None, quiet: bool = F
     result = {"label": label, "wall_s": float(wall), "user_s": float(user),
               "sys_s": float(sys_), "cpu_s": float(user) + float(sys_), "maxrss_kib": int(rss),
               "exit": code, "load1_before": load, "load1_after": os.getloadavg()[0],
-              "stderr_tail": stderr[-1000:]}
+              "stderr_notes": [line for line in stderr.splitlines()
+                               if "warning: skipped" not in line][:20]}
     if not quiet:
         log(f"  {label}: wall {result['wall_s']:.2f} s, cpu {result['cpu_s']:.2f} s, "
             f"rss {result['maxrss_kib'] / 1024:.0f} MiB, exit {code}, load {load:.2f}")
@@ -439,7 +440,7 @@ def print_run(r: dict) -> None:
     print(f"Findings: merged {r['findings']} ({r['locations']} locations), unsharded "
           f"{r['findings_unsharded']} ({r['locations_unsharded']} locations); skipped "
           f"{r['skipped']}.")
-    for line in r["merge_shards"]["stderr_tail"].splitlines():
+    for line in r["merge_shards"]["stderr_notes"]:
         if "not verified across shards" in line:
             print(f"Merge said: {line.strip()}")
     for label in ("problems", "jsonl_differences", "merge_differences"):
