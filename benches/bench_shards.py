@@ -384,8 +384,10 @@ def one_run(args, entries: list[dict], run: int, outdir: Path) -> dict:
     merge_diff = compare_findings(by_fp(alone), by_fp(merged), "all.json", "merged.json",
                                   ("rule", "severity", "verification"))
     if skipped_set(alone) != skipped_set(merged):
-        merge_diff.append(f"skipped only in all.json: {sorted(skipped_set(alone) - skipped_set(merged))}; "
-                          f"only in merged.json: {sorted(skipped_set(merged) - skipped_set(alone))}")
+        only_all = sorted(skipped_set(alone) - skipped_set(merged))
+        only_merged = sorted(skipped_set(merged) - skipped_set(alone))
+        merge_diff.append(f"skipped only in all.json: {only_all}; "
+                          f"only in merged.json: {only_merged}")
     result.update({
         "problems": problems, "jsonl_differences": jsonl_diff, "merge_differences": merge_diff,
         "findings": len(by_fp(merged)),
@@ -424,7 +426,8 @@ def row(name: str, m: dict) -> str:
 
 def print_run(r: dict) -> None:
     print(f"\n### Run {r['run']}\n")
-    print("| part | repos | wall s | user s | sys s | CPU s | peak RSS MiB | findings | exit | load1 |")
+    print("| part | repos | wall s | user s | sys s | CPU s | peak RSS MiB | findings | exit "
+          "| load1 |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     print(row("unsharded", r["unsharded"]))
     for i, m in enumerate(r["shards"], 1):
@@ -457,6 +460,7 @@ def projection(args, runs: list[dict], singles: list[dict] | None, cores: int) -
     wall = statistics.median(r["totals"]["wall_s"] for r in runs)
     per_worker = -(-args.projection_repos // args.projection_workers)
     p = {"measured_repos": repos, "runs": len(runs), "shard_cpu_s": cpu, "shard_wall_s": wall,
+         "shard_maxrss_kib": max(r["totals"]["maxrss_kib"] for r in runs),
          "cpu_per_repo_s": cpu / repos, "wall_per_repo_s": wall / repos,
          "repos_total": args.projection_repos, "workers": args.projection_workers,
          "repos_per_worker": per_worker, "cores_here": cores}
@@ -483,6 +487,8 @@ def projection(args, runs: list[dict], singles: list[dict] | None, cores: int) -
         p["single_wall_sum_s"] = sum(walls)
         p["single_wall_max_s"] = max(walls)
         p["single_wall_median_s"] = statistics.median(walls)
+        largest = max(singles, key=lambda m: m["maxrss_kib"])
+        p["single_maxrss_kib"], p["single_maxrss_repo"] = largest["maxrss_kib"], largest["label"]
     return p
 
 
@@ -503,14 +509,19 @@ def print_projection(p: dict) -> None:
           f"{p['busiest_repos']:.0f} x {p['wall_per_repo_s']:.3f} s = "
           f"{p['busiest_wall_s']:.0f} s ({p['busiest_wall_s'] / 60:.1f} min).")
     if "resampled_makespan_median_s" in p:
-        print(f"- Size spread (every repository run alone: median {p['single_wall_median_s']:.2f} s, "
-              f"max {p['single_wall_max_s']:.2f} s, sum {p['single_wall_sum_s']:.1f} s): "
+        print(f"- Size spread (every repository run alone: median "
+              f"{p['single_wall_median_s']:.2f} s, max {p['single_wall_max_s']:.2f} s, sum {p['single_wall_sum_s']:.1f} s): "
               f"{p['repos_total']:,} repositories drawn from these walls, spread at random over "
               f"{p['workers']} workers, 200 draws: slowest worker median "
               f"{p['resampled_makespan_median_s']:.0f} s, p95 "
               f"{p['resampled_makespan_p95_s']:.0f} s.")
+    if "single_maxrss_kib" in p:
+        print(f"- Memory: the largest repository alone peaks at "
+              f"{p['single_maxrss_kib'] / 1024:.0f} MiB ({p['single_maxrss_repo']}); the largest "
+              f"shard here at {p['shard_maxrss_kib'] / 1024:.0f} MiB.")
     print(f"- Total CPU: {p['repos_total']:,} x {p['cpu_per_repo_s']:.3f} s = "
-          f"{p['total_cpu_s']:.0f} s ({p['total_cpu_s'] / 3600:.1f} CPU-hours), plus one merge job.")
+          f"{p['total_cpu_s']:.0f} s ({p['total_cpu_s'] / 3600:.1f} CPU-hours), plus one "
+          f"merge job.")
     print(f"- Assumptions: each worker like this machine ({p['cores_here']} cores, shared with "
           f"other work: the load is in the table) and repositories like these (local bare "
           f"clones, page cache warm); clone time, runner start-up, artifact upload and "
@@ -585,7 +596,8 @@ def main() -> int:
           f"{statistics.median(ratios):.3f} (target within 10%: 0.90-1.10).")
     print_projection(proj)
     raw = {"list": str(args.list), "keysweep": args.keysweep, "shards": args.shards,
-           "cores": cores, "shard_key": not args.no_shard_key, "rss_floor_kib": floor, "runs": runs, "per_repo": singles, "projection": proj}
+           "cores": cores, "shard_key": not args.no_shard_key, "rss_floor_kib": floor,
+           "runs": runs, "per_repo": singles, "projection": proj}
     (out / "bench_shards.json").write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
     log(f"raw figures: {out / 'bench_shards.json'}")
     bad = any(r["problems"] or r["jsonl_differences"] or r["merge_differences"] for r in runs)
