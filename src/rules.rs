@@ -247,18 +247,26 @@ pub struct PathRules {
     globs: Option<globset::GlobSet>,
     /// For each glob in the set, the rule it belongs to.
     glob_rules: Vec<usize>,
+    /// The literal end of every pattern (after its last glob character): a path that ends
+    /// with none of them is not matched against the globs (most files end in none).
+    suffixes: Vec<String>,
 }
 
 impl PathRules {
     fn build(rules: &[Rule]) -> Result<PathRules, (usize, String)> {
         let mut builder = globset::GlobSetBuilder::new();
         let mut glob_rules = Vec::new();
+        let mut suffixes = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
             for pattern in &rule.spec.paths {
                 for glob in path_globs(pattern).map_err(|e| (index, e))? {
                     builder.add(glob);
                     glob_rules.push(index);
                 }
+                let literal_end = pattern
+                    .rfind(['*', '?', '[', ']', '{', '}'])
+                    .map_or(pattern.as_str(), |i| &pattern[i + 1..]);
+                suffixes.push(literal_end.to_string());
             }
         }
         if glob_rules.is_empty() {
@@ -268,6 +276,7 @@ impl PathRules {
         Ok(PathRules {
             globs: Some(globs),
             glob_rules,
+            suffixes,
         })
     }
 
@@ -281,6 +290,9 @@ impl PathRules {
     pub fn matching(&self, path: &str, out: &mut Vec<usize>) {
         let Some(globs) = &self.globs else { return };
         let path = path.rsplit('!').next().unwrap_or(path);
+        if !self.suffixes.iter().any(|s| path.ends_with(s.as_str())) {
+            return;
+        }
         let start = out.len();
         for glob in globs.matches(path) {
             out.push(self.glob_rules[glob]);

@@ -405,6 +405,37 @@ mod tests {
     }
 
     #[test]
+    fn doc_code_takes_its_language_from_prompts_and_directives() {
+        let rst = b".. code-block:: python\n\n    encoded = jwt.encode(p, 'k')\n";
+        let at = memchr::memmem::find(rst, b"jwt.encode").unwrap();
+        assert_eq!(lang_at("docs/usage.rst", rst, at), Lang::Python);
+        let doctest = b"Usage\n\n    >>> jwt.decode(t, \"secret\", algorithms=[\"HS256\"])\n";
+        let at = memchr::memmem::find(doctest, b"jwt.decode").unwrap();
+        assert_eq!(lang_at("README.rst", doctest, at), Lang::Python);
+        let ruby = b".. code-block:: ruby\n\n  JWT.encode payload, 'k', 'HS256'\n";
+        let at = memchr::memmem::find(ruby, b"JWT.encode").unwrap();
+        assert_eq!(lang_at("docs/x.rst", ruby, at), Lang::Ruby);
+        // The nearer of a Markdown fence and a directive wins.
+        let md = b".. code-block:: ruby\n\n```js\njwt.sign(p, 'k')\n";
+        let at = memchr::memmem::find(md, b"jwt.sign").unwrap();
+        assert_eq!(lang_at("README.md", md, at), Lang::CLike);
+        assert_eq!(lang_at("app.rb", md, at), Lang::Ruby);
+    }
+
+    #[test]
+    fn asymmetric_only_when_no_hmac_algorithm_is_allowed() {
+        let tokens = |text: &'static [u8], lang| {
+            calls::call_tokens(text, lang, memchr::memchr(b'(', text).unwrap_or(0)).unwrap()
+        };
+        let both = b"JWT.decode(token, 'secret', true, algorithm: %w[RS512 HS256])";
+        let at = memchr::memchr(b'(', both).unwrap();
+        let t = calls::call_tokens(both, Lang::Ruby, at).unwrap();
+        assert!(!uses_asymmetric_algorithm(both, &t));
+        let rsa = b"jwt.decode(token, key, algorithms=['RS256'])";
+        assert!(uses_asymmetric_algorithm(rsa, &tokens(rsa, Lang::Python)));
+    }
+
+    #[test]
     fn config_files_by_name() {
         assert!(is_config_file("app/.env"));
         assert!(is_config_file("src/main/resources/application.properties"));

@@ -501,6 +501,22 @@ fn in_block_comment(blob: &[u8], line_start: usize, pos: usize) -> bool {
 mod tests {
     use super::*;
 
+    #[test]
+    fn quoted_code_is_code() {
+        let commented = b"    # >>> jwt.encode({'exp': 1}, 'secret')\n";
+        let at = memchr::memmem::find(commented, b"jwt.encode").unwrap();
+        assert!(!in_comment_or_string(commented, Lang::Python, at));
+        let plain = b"    # see jwt.encode(x, 'secret')\n";
+        let at = memchr::memmem::find(plain, b"jwt.encode").unwrap();
+        assert!(in_comment_or_string(plain, Lang::Python, at));
+        let ruby = b"let(:token) { \"#{JWT.encode(payload, 'secret', 'HS256')}\\n\" }\n";
+        let at = memchr::memmem::find(ruby, b"JWT.encode").unwrap();
+        assert!(!in_comment_or_string(ruby, Lang::Ruby, at));
+        let closed = b"puts \"#{x} JWT.encode(payload, 'secret')\"\n";
+        let at = memchr::memmem::find(closed, b"JWT.encode").unwrap();
+        assert!(in_comment_or_string(closed, Lang::Ruby, at));
+    }
+
     fn texts(src: &str, lang: Lang) -> Vec<String> {
         let blob = src.as_bytes();
         Lexer::new(blob, lang, 0, blob.len())
