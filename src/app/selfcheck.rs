@@ -4,10 +4,6 @@
 use crate::rules::RuleSet;
 use crate::scan::Scanner;
 
-/// The path examples are scanned under: no extension, so configuration-style (unquoted) values
-/// are allowed, as they are in `.env` files.
-const EXAMPLE_PATH: &str = "example";
-
 /// One failed example.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExampleFailure {
@@ -54,7 +50,7 @@ pub fn check_examples(rules: &RuleSet) -> (Vec<ExampleFailure>, usize) {
             counters[usize::from(negative)] += 1;
             checked += 1;
             let mut found = Vec::new();
-            scanner.scan(example.as_bytes(), EXAMPLE_PATH, &mut found);
+            scanner.scan(example.as_bytes(), rule.example_path(), &mut found);
             let hit = found.iter().any(|c| c.rule_id == spec.id);
             if hit == negative {
                 failures.push(ExampleFailure {

@@ -118,6 +118,28 @@ fn unparsed_type<'a>(
     }
 }
 
+/// The kind of an `oct` JWK that encrypts (content or key encryption) instead of signing.
+pub const JWK_ENC: &str = "secret/jwk-enc";
+
+/// JWE algorithms (RFC 7518 sections 4 and 5) that take a symmetric key: key wrapping, direct
+/// use, and content encryption.
+const ENCRYPTION_ALGORITHMS: &[&str] = &[
+    "dir",
+    "A128KW",
+    "A192KW",
+    "A256KW",
+    "A128GCMKW",
+    "A192GCMKW",
+    "A256GCMKW",
+    "A128GCM",
+    "A192GCM",
+    "A256GCM",
+    "A128CBC-HS256",
+    "A192CBC-HS384",
+    "A256CBC-HS512",
+];
+
+/// An `oct` JWK: an HMAC signing secret, or (`"use":"enc"`, or a JWE `alg`) an encryption key.
 fn symmetric_key(ctx: &MatchContext<'_>, members: &BTreeMap<String, String>) -> Option<Candidate> {
     let k = members.get("k")?;
     let k_bytes = base64_url(k.as_bytes())?;
@@ -125,7 +147,17 @@ fn symmetric_key(ctx: &MatchContext<'_>, members: &BTreeMap<String, String>) -> 
         return None;
     }
     let preview = format!("{{\"kty\":\"oct\",\"k\":\"{}\"}}", redact(k));
-    Some(ctx.candidate(kind::HMAC_SECRET, k_bytes, k.clone(), preview, "jwk-oct"))
+    let alg = members.get("alg").map(String::as_str);
+    let encrypts = members.get("use").is_some_and(|u| u == "enc")
+        || alg.is_some_and(|a| ENCRYPTION_ALGORITHMS.contains(&a));
+    if !encrypts {
+        return Some(ctx.candidate(kind::HMAC_SECRET, k_bytes, k.clone(), preview, "jwk-oct"));
+    }
+    let format = match alg {
+        Some(alg) => format!("jwk-oct, enc ({alg})"),
+        None => "jwk-oct, enc".to_string(),
+    };
+    Some(ctx.candidate(JWK_ENC, k_bytes, k.clone(), preview, &format))
 }
 
 /// The `{ ... }` that directly encloses `at`, found by brace depth (strings are ignored:

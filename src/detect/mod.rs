@@ -9,6 +9,7 @@ pub mod jwt;
 pub mod keys;
 pub mod pem;
 pub mod pkcs12;
+pub mod rawkey;
 
 use crate::finding::Candidate;
 use crate::rules::{Detector, Rule};
@@ -82,6 +83,7 @@ pub fn run(ctx: &MatchContext<'_>, out: &mut Vec<Candidate>) {
         Detector::Jwk => out.extend(jwk::detect(ctx)),
         Detector::Jwt => out.extend(jwt::detect(ctx)),
         Detector::Hmac => out.extend(hmac::detect(ctx)),
+        Detector::RawKey => out.extend(rawkey::detect(ctx)),
         Detector::None => out.push(plain_match(ctx)),
     }
 }

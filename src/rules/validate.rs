@@ -56,10 +56,39 @@ pub fn regex(spec: &RuleSpec) -> Result<(), String> {
             }
             non_empty(call, detector)?;
         }
-        Detector::Jwt | Detector::Base64 | Detector::None => non_empty(secrets, detector)?,
+        Detector::Jwt | Detector::Base64 | Detector::None | Detector::RawKey => {
+            non_empty(secrets, detector)?
+        }
         Detector::Ppk | Detector::Jwk => {}
     }
     Ok(())
+}
+
+/// `paths`, `example_path` and `evidence` hold together: a path rule names the path its
+/// examples are scanned under, and that path is one its patterns select; `evidence` is read
+/// by the hmac detector only.
+pub fn paths(spec: &RuleSpec) -> Result<(), String> {
+    if spec.evidence.is_some() && spec.detect != Detector::Hmac {
+        return Err("`evidence` is read by the hmac detector only".into());
+    }
+    match (&spec.example_path, spec.paths.is_empty()) {
+        (None, true) => Ok(()),
+        (Some(_), true) => Err("`example_path` is for rules with `paths`".into()),
+        (None, false) => Err(
+            "a rule with `paths` needs `example_path`, a path its examples are scanned under"
+                .into(),
+        ),
+        (Some(example), false) => {
+            let selected = super::RuleSet::path_selects(&spec.paths, example)?;
+            if selected {
+                Ok(())
+            } else {
+                Err(format!(
+                    "example_path `{example}` is not selected by the rule's paths"
+                ))
+            }
+        }
+    }
 }
 
 fn detector_name(detector: Detector) -> &'static str {
@@ -70,6 +99,7 @@ fn detector_name(detector: Detector) -> &'static str {
         Detector::Jwk => "jwk",
         Detector::Jwt => "jwt",
         Detector::Hmac => "hmac",
+        Detector::RawKey => "raw-key",
         Detector::None => "none",
     }
 }

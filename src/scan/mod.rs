@@ -64,6 +64,14 @@ impl<'r> Scanner<'r> {
     fn scan_at_depth(&mut self, bytes: &[u8], path: &str, depth: u8, out: &mut Vec<Candidate>) {
         let rules = self.rules;
         let mut hits = self.collect_hits(bytes);
+        if depth == 0 && !rules.path_rules.is_empty() && !bytes.is_empty() {
+            // Rules with `paths` run on the files they name from the first byte, keyword or not.
+            let mut selected = Vec::new();
+            rules.path_rules.matching(path, &mut selected);
+            for rule_index in selected {
+                hits[rule_index].insert(0, (0, 0));
+            }
+        }
         for (rule_index, rule_hits) in hits.iter_mut().enumerate() {
             if rule_hits.is_empty() {
                 continue;

@@ -50,6 +50,8 @@ fn every_kind_a_detector_produces_is_described() {
         "private-key/other",
         "private-key/keystore",
         "secret/hmac",
+        "secret/jwk-enc",
+        "secret/rails-master-key",
         "jwt/token",
     ] {
         let spec = rules

@@ -12,6 +12,7 @@ pub use values::{Evidence, is_plausible_secret, is_secret_value, randomness};
 
 use super::MatchContext;
 use crate::finding::{Candidate, Related, kind, redact};
+use crate::rules::EvidenceSpec;
 use calls::{CallKind, KeyExpr};
 use tokenize::{Lang, in_comment_or_string};
 use values::{is_type_member, names_a_setting};
@@ -106,10 +107,12 @@ pub fn detect(ctx: &MatchContext<'_>) -> Option<Candidate> {
     if name.as_deref().is_some_and(names_a_setting) {
         return None;
     }
-    let evidence = match name.as_deref() {
-        None => Evidence::KeyArgument,
-        Some(n) if is_generic_name(n) => Evidence::Generic,
-        Some(_) => Evidence::Named,
+    let evidence = match (ctx.rule.spec.evidence, name.as_deref()) {
+        (Some(EvidenceSpec::Named), _) => Evidence::Named,
+        (Some(EvidenceSpec::Generic), _) => Evidence::Generic,
+        (None, None) => Evidence::KeyArgument,
+        (None, Some(n)) if is_generic_name(n) => Evidence::Generic,
+        (None, Some(_)) => Evidence::Named,
     };
     if !is_secret_value(value, evidence) {
         return None;
@@ -250,21 +253,29 @@ fn detect_call(ctx: &MatchContext<'_>, start: usize, end: usize) -> Option<Candi
     Some(secret_candidate(ctx, value, (s, e), format, related))
 }
 
-/// The call names an RSA, EC or EdDSA algorithm (`algorithm="ES256"`, `'RS256'`): its key is
-/// a private or public key, which the PEM and JWK rules find.
+/// The call names an RSA, EC or EdDSA algorithm (`algorithm="ES256"`, `'RS256'`) and no HMAC
+/// one: its key is a private or public key, which the PEM and JWK rules find. A call that
+/// allows both (`algorithm: %w[RS512 HS256]`) may take an HMAC key.
 fn uses_asymmetric_algorithm(blob: &[u8], tokens: &[tokenize::Token]) -> bool {
-    tokens.iter().any(|t| {
+    let mut asymmetric = false;
+    for t in tokens {
         let text = if t.kind == tokenize::Tok::Str {
             &blob[t.inner.0..t.inner.1]
         } else {
             t.text(blob)
         };
         let upper = text.to_ascii_uppercase();
-        let sized = matches!(upper.get(..2), Some(b"RS" | b"ES" | b"PS"))
-            && upper.len() == 5
-            && upper[2..].iter().all(u8::is_ascii_digit);
-        sized || upper == b"EDDSA"
-    })
+        let sized = |prefixes: &[&[u8]]| {
+            upper.len() == 5
+                && prefixes.iter().any(|p| upper.starts_with(p))
+                && upper[2..].iter().all(u8::is_ascii_digit)
+        };
+        if sized(&[b"HS"]) {
+            return false;
+        }
+        asymmetric |= sized(&[b"RS", b"ES", b"PS"]) || upper == b"EDDSA";
+    }
+    asymmetric
 }
 
 /// An OpenSSH public key line (`ssh-ed25519 AAAA…`, `ecdsa-sha2-nistp256 AAAA…`).
@@ -292,26 +303,57 @@ fn names_asymmetric_key(name: &[u8]) -> bool {
     .any(|w| memchr::memmem::find(&lower, w).is_some())
 }
 
-/// The language at `pos`: by the file's extension, or in Markdown and other docs by the info
-/// string of the code fence around it; C-like when nothing says.
+/// The language at `pos`: by the file's extension; in docs, Python on a doctest line
+/// (`>>> jwt.encode(…)`), else by the nearer of the Markdown fence's info string and the
+/// reStructuredText directive (`.. code-block:: python`, `.. doctest::`) above it; C-like when
+/// nothing says.
 fn lang_at(path: &str, blob: &[u8], pos: usize) -> Lang {
     if let Some(lang) = Lang::of_path(path) {
         return lang;
     }
+    let line = blob[tokenize::line_start(blob, pos)..pos].trim_ascii_start();
+    if line.starts_with(b">>>") || line.starts_with(b"... ") {
+        return Lang::Python;
+    }
     let floor = pos.saturating_sub(16 * 1024);
-    let Some(fence) = memchr::memmem::rfind(&blob[floor..pos], b"```") else {
-        return Lang::CLike;
+    let fence = memchr::memmem::rfind(&blob[floor..pos], b"```").map(|i| floor + i);
+    let directive = rst_directive(blob, floor, pos);
+    let info = match (fence, directive) {
+        (Some(f), Some((d, _))) if f > d => fence_info(blob, f, pos),
+        (_, Some((_, lang))) => lang,
+        (Some(f), None) => fence_info(blob, f, pos),
+        (None, None) => String::new(),
     };
-    let info_start = floor + fence + 3;
-    let info_end = memchr::memchr(b'\n', &blob[info_start..pos]).map_or(pos, |i| info_start + i);
-    let info = String::from_utf8_lossy(&blob[info_start..info_end])
-        .trim()
-        .to_ascii_lowercase();
     let word = info
         .split(|c: char| !c.is_ascii_alphanumeric() && c != '#')
         .next()
         .unwrap_or("");
     Lang::of_name(word).unwrap_or(Lang::CLike)
+}
+
+/// The info string of the Markdown fence at `fence`, lowercased.
+fn fence_info(blob: &[u8], fence: usize, pos: usize) -> String {
+    let info_start = fence + 3;
+    let info_end = memchr::memchr(b'\n', &blob[info_start..pos]).map_or(pos, |i| info_start + i);
+    String::from_utf8_lossy(&blob[info_start..info_end])
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// The last reStructuredText code directive in `floor..pos` (`.. code-block:: LANG`, `.. code::`,
+/// `.. sourcecode::`; `.. doctest::` and `.. testcode::` are Python), with its language.
+fn rst_directive(blob: &[u8], floor: usize, pos: usize) -> Option<(usize, String)> {
+    let text = &blob[floor..pos];
+    let at = memchr::memmem::rfind(text, b".. ")?;
+    let line_end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
+    let line = String::from_utf8_lossy(&text[at + 3..line_end]).to_ascii_lowercase();
+    let (directive, argument) = line.split_once("::")?;
+    let lang = match directive.trim() {
+        "code-block" | "code" | "sourcecode" => argument.trim().to_string(),
+        "doctest" | "testcode" | "testsetup" => "python".to_string(),
+        _ => return None,
+    };
+    Some((floor + at, lang))
 }
 
 /// A Go key callback mentions jwt shortly before it (`func(t *jwt.Token) (interface{}, error)`).
@@ -360,6 +402,37 @@ mod tests {
         let line = br#"t.SignedString([]byte("literal-secret"))"#;
         let at = line.iter().position(|&b| b == b'"').unwrap() + 1;
         assert!(!is_lookup_argument(line, at));
+    }
+
+    #[test]
+    fn doc_code_takes_its_language_from_prompts_and_directives() {
+        let rst = b".. code-block:: python\n\n    encoded = jwt.encode(p, 'k')\n";
+        let at = memchr::memmem::find(rst, b"jwt.encode").unwrap();
+        assert_eq!(lang_at("docs/usage.rst", rst, at), Lang::Python);
+        let doctest = b"Usage\n\n    >>> jwt.decode(t, \"secret\", algorithms=[\"HS256\"])\n";
+        let at = memchr::memmem::find(doctest, b"jwt.decode").unwrap();
+        assert_eq!(lang_at("README.rst", doctest, at), Lang::Python);
+        let ruby = b".. code-block:: ruby\n\n  JWT.encode payload, 'k', 'HS256'\n";
+        let at = memchr::memmem::find(ruby, b"JWT.encode").unwrap();
+        assert_eq!(lang_at("docs/x.rst", ruby, at), Lang::Ruby);
+        // The nearer of a Markdown fence and a directive wins.
+        let md = b".. code-block:: ruby\n\n```js\njwt.sign(p, 'k')\n";
+        let at = memchr::memmem::find(md, b"jwt.sign").unwrap();
+        assert_eq!(lang_at("README.md", md, at), Lang::CLike);
+        assert_eq!(lang_at("app.rb", md, at), Lang::Ruby);
+    }
+
+    #[test]
+    fn asymmetric_only_when_no_hmac_algorithm_is_allowed() {
+        let tokens = |text: &'static [u8], lang| {
+            calls::call_tokens(text, lang, memchr::memchr(b'(', text).unwrap_or(0)).unwrap()
+        };
+        let both = b"JWT.decode(token, 'secret', true, algorithm: %w[RS512 HS256])";
+        let at = memchr::memchr(b'(', both).unwrap();
+        let t = calls::call_tokens(both, Lang::Ruby, at).unwrap();
+        assert!(!uses_asymmetric_algorithm(both, &t));
+        let rsa = b"jwt.decode(token, key, algorithms=['RS256'])";
+        assert!(uses_asymmetric_algorithm(rsa, &tokens(rsa, Lang::Python)));
     }
 
     #[test]

@@ -28,7 +28,9 @@ impl Lang {
             | "typescript" | "java" | "cs" | "csharp" | "c#" | "go" | "golang" | "kt" | "kts"
             | "kotlin" | "groovy" | "gradle" | "scala" | "rs" | "rust" | "swift" | "c" | "h"
             | "cc" | "cpp" | "hpp" | "dart" | "vue" | "svelte" | "node" => Lang::CLike,
-            "py" | "pyw" | "pyi" | "python" | "python3" | "py3" | "ipynb" => Lang::Python,
+            "py" | "pyw" | "pyi" | "python" | "python3" | "py3" | "ipynb" | "pycon" | "ipython" => {
+                Lang::Python
+            }
             "rb" | "ruby" | "rake" | "gemspec" | "erb" => Lang::Ruby,
             "php" | "phtml" | "inc" => Lang::Php,
             _ => return None,
@@ -428,8 +430,15 @@ pub fn on_long_line(blob: &[u8], pos: usize) -> bool {
 
 /// Whether `pos` lies in a comment or a string that starts earlier on its line (the line is
 /// lexed from its start; block comments are judged by the nearest `/*` and `*/` before it).
+///
+/// Code is still code where it is quoted as code: a doctest line commented out with `#`
+/// (`# >>> jwt.encode(…, 'secret')`), and the interpolation of a string (Ruby's
+/// `"#{JWT.encode(…)}"`, a template literal's `${jwt.sign(…)}`).
 pub fn in_comment_or_string(blob: &[u8], lang: Lang, pos: usize) -> bool {
     let line_start = line_start(blob, pos);
+    if lang.hash_comments() && commented_doctest(&blob[line_start..pos]) {
+        return false;
+    }
     let mut lexer = Lexer::new(blob, lang, line_start, pos + 1);
     let mut reached = false;
     for token in lexer.by_ref() {
@@ -438,13 +447,33 @@ pub fn in_comment_or_string(blob: &[u8], lang: Lang, pos: usize) -> bool {
             break;
         }
         if token.start > pos || token.end > pos {
-            return true;
+            let interpolation = token.kind == Tok::Str
+                && token.interpolated
+                && in_interpolation(&blob[token.start..pos]);
+            return !interpolation;
         }
     }
     if !reached && lexer.pos() > pos {
         return true; // a comment runs over it
     }
     lang.slash_comments() && in_block_comment(blob, line_start, pos)
+}
+
+/// A line that is `# >>> …`: a doctest kept in a comment.
+fn commented_doctest(line: &[u8]) -> bool {
+    line.trim_ascii_start()
+        .strip_prefix(b"#")
+        .is_some_and(|rest| rest.trim_ascii_start().starts_with(b">>>"))
+}
+
+/// Whether the end of `text` (a string literal up to a position) is inside a `#{…}` or `${…}`
+/// interpolation: one opened and not yet closed.
+fn in_interpolation(text: &[u8]) -> bool {
+    let open = [&b"#{"[..], b"${"]
+        .iter()
+        .filter_map(|marker| memchr::memmem::rfind(text, marker))
+        .max();
+    open.is_some_and(|at| memchr::memchr(b'}', &text[at..]).is_none())
 }
 
 /// A Javadoc-style line (` * text`), or an open `/*` before the line with no `*/` after it.
@@ -471,6 +500,22 @@ fn in_block_comment(blob: &[u8], line_start: usize, pos: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_code_is_code() {
+        let commented = b"    # >>> jwt.encode({'exp': 1}, 'secret')\n";
+        let at = memchr::memmem::find(commented, b"jwt.encode").unwrap();
+        assert!(!in_comment_or_string(commented, Lang::Python, at));
+        let plain = b"    # see jwt.encode(x, 'secret')\n";
+        let at = memchr::memmem::find(plain, b"jwt.encode").unwrap();
+        assert!(in_comment_or_string(plain, Lang::Python, at));
+        let ruby = b"let(:token) { \"#{JWT.encode(payload, 'secret', 'HS256')}\\n\" }\n";
+        let at = memchr::memmem::find(ruby, b"JWT.encode").unwrap();
+        assert!(!in_comment_or_string(ruby, Lang::Ruby, at));
+        let closed = b"puts \"#{x} JWT.encode(payload, 'secret')\"\n";
+        let at = memchr::memmem::find(closed, b"JWT.encode").unwrap();
+        assert!(in_comment_or_string(closed, Lang::Ruby, at));
+    }
 
     fn texts(src: &str, lang: Lang) -> Vec<String> {
         let blob = src.as_bytes();

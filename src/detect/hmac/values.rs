@@ -231,6 +231,8 @@ const KNOWN_DEFAULTS: &[&str] = &[
     "your-384-bit-secret",
     "your-512-bit-secret",
     "a-string-secret-at-least-256-bits-long",
+    // Jason Watmore's ASP.NET Core JWT tutorials (appsettings.json AppSettings:Secret).
+    "THIS IS USED TO SIGN AND VERIFY JWT TOKENS, REPLACE IT WITH YOUR OWN SECRET, IT CAN BE ANY STRING",
 ];
 
 /// The shipped weak-secret list as a set, for telling a known default from a placeholder.

@@ -13,13 +13,13 @@ use crate::support::*;
 
 /// A key from `openssl genpkey ARGS`, with its PEM, its unencrypted PKCS#8 DER and its raw
 /// SubjectPublicKeyInfo BIT STRING.
-struct OpensslKey {
-    pem: String,
-    pkcs8_der: Vec<u8>,
-    public_bits: Vec<u8>,
+pub(super) struct OpensslKey {
+    pub(super) pem: String,
+    pub(super) pkcs8_der: Vec<u8>,
+    pub(super) public_bits: Vec<u8>,
 }
 
-fn genpkey(args: &[&str]) -> OpensslKey {
+pub(super) fn genpkey(args: &[&str]) -> OpensslKey {
     let tmp = TempDir::new().expect("tmp");
     let d = tmp.path();
     let mut all = vec!["genpkey"];
@@ -55,14 +55,14 @@ fn sec1_of(pem: &str) -> String {
 }
 
 /// The private key bytes of an RFC 8410 PKCS#8 key (the OCTET STRING in the OCTET STRING).
-fn rfc8410_private(pkcs8_der: &[u8]) -> Vec<u8> {
+pub(super) fn rfc8410_private(pkcs8_der: &[u8]) -> Vec<u8> {
     let (_, info, _) = der(pkcs8_der);
     let items = der_seq(info);
     let (_, inner, _) = der(items[2].1);
     inner.to_vec()
 }
 
-fn okp_jwk(crv: &str, x: &[u8]) -> Value {
+pub(super) fn okp_jwk(crv: &str, x: &[u8]) -> Value {
     json!({"kty": "OKP", "crv": crv, "x": b64url(x)})
 }
 

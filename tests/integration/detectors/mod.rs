@@ -9,6 +9,7 @@ mod jwt_shapes;
 mod keys_other;
 mod pem;
 mod pkcs12;
+mod raw_keys;
 
 use serde_json::Value;
 
