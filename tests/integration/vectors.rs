@@ -56,8 +56,15 @@ fn is_private(jwk: &Value) -> bool {
     jwk.get("d").is_some() || jwk.get("k").is_some()
 }
 
-fn rule_for(kty: &str, crv: Option<&str>) -> &'static str {
-    match (kty, crv) {
+fn rule_for(jwk: &Value) -> &'static str {
+    let kty = jwk["kty"].as_str().expect("kty");
+    // An `oct` key that encrypts (`"use":"enc"` or a JWE algorithm) is its own kind.
+    let encrypts = jwk["use"] == "enc"
+        || jwk["alg"]
+            .as_str()
+            .is_some_and(|a| a == "dir" || a.starts_with("A1") || a.starts_with("A2"));
+    match (kty, jwk["crv"].as_str()) {
+        ("oct", _) if encrypts => "secret/jwk-enc",
         ("RSA", _) => "private-key/rsa",
         ("EC", _) => "private-key/ec",
         ("OKP", Some("Ed25519")) => "private-key/ed25519",
@@ -106,18 +113,18 @@ fn rfc_vectors_private_jwks_found_public_not() {
             continue;
         }
         private_files += 1;
-        let kty = v["kty"].as_str().expect("kty");
         assert_eq!(
             here.len(),
             1,
             "private JWK {name} must be exactly one finding\n{}",
             s.summary()
         );
+        let kty = v["kty"].as_str().expect("kty");
         let f = here[0];
         assert_finding_shape(f);
         assert_eq!(
             f["rule"],
-            rule_for(kty, v["crv"].as_str()),
+            rule_for(&v),
             "{name}\n{}",
             s.summary()
         );
@@ -215,6 +222,7 @@ fn rfc_vectors_private_jwks_found_public_not() {
                     | "private-key/ed25519"
                     | "private-key/okp"
                     | "secret/hmac"
+                    | "secret/jwk-enc"
                     | "jwt/token"
             ),
             "unexpected finding kind in the vectors: {f}"
