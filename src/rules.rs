@@ -30,7 +30,10 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
     ("jwk.toml", include_str!("../rules/jwk.toml")),
     ("jwt.toml", include_str!("../rules/jwt.toml")),
     ("raw-keys.toml", include_str!("../rules/raw-keys.toml")),
-    ("secret-files.toml", include_str!("../rules/secret-files.toml")),
+    (
+        "secret-files.toml",
+        include_str!("../rules/secret-files.toml"),
+    ),
     ("hmac.toml", include_str!("../rules/hmac.toml")),
     (
         "hmac-config.toml",

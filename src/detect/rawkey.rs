@@ -102,8 +102,7 @@ pub fn detect(ctx: &MatchContext<'_>) -> Option<Candidate> {
             let format = format!("raw {encoding}, {size} bytes");
             let key_type = format!("raw {size}-byte private key ({})", candidates.join(", "));
             let identity = Sha256::digest(&private).to_vec();
-            let mut c =
-                ctx.candidate(kind::OTHER, identity, value.to_string(), preview, &format);
+            let mut c = ctx.candidate(kind::OTHER, identity, value.to_string(), preview, &format);
             c.key = Some(keys::opaque_key_info(&key_type, None, false));
             c
         }
@@ -158,7 +157,7 @@ fn names_private_key(name: &[u8]) -> bool {
 /// base64 is more often a DER structure than a raw key.
 fn decode(value: &str) -> Option<(Vec<u8>, &'static str)> {
     let hex_text = value.strip_prefix("0x").unwrap_or(value);
-    if hex_text.len() % 2 == 0 && hex_text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if hex_text.len().is_multiple_of(2) && hex_text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Some((decode_hex(hex_text.as_bytes())?, "hex"));
     }
     let unpadded = value.trim_end_matches('=');
@@ -171,7 +170,7 @@ fn decode(value: &str) -> Option<(Vec<u8>, &'static str)> {
 
 /// Hex digits to bytes (`None` for an odd length or a non-hex digit).
 fn decode_hex(text: &[u8]) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     let digit = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
@@ -301,7 +300,9 @@ mod tests {
         assert_eq!(decode(&prefixed).map(|(b, _)| b.len()), Some(32));
         let b64 = "XasIfmJKikt54X+Lg4AO5m87sSkmGLb9HC+LJ/+I4Os=";
         assert_eq!(decode(b64).map(|(b, e)| (b.len(), e)), Some((32, "base64")));
-        assert!(decode("MC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF").is_none());
+        assert!(
+            decode("MC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF").is_none()
+        );
     }
 
     #[test]

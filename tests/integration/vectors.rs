@@ -122,12 +122,7 @@ fn rfc_vectors_private_jwks_found_public_not() {
         let kty = v["kty"].as_str().expect("kty");
         let f = here[0];
         assert_finding_shape(f);
-        assert_eq!(
-            f["rule"],
-            rule_for(&v),
-            "{name}\n{}",
-            s.summary()
-        );
+        assert_eq!(f["rule"], rule_for(&v), "{name}\n{}", s.summary());
         // The location in this file is the JWK's opening brace on line 1.
         let l = f["locations"]
             .as_array()

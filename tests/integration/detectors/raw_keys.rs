@@ -72,14 +72,16 @@ fn raw_hex_private_keys_assigned_to_private_key_names() {
     );
     assert_eq!(f["locations"][0]["line"], 4, "{f}");
     assert_eq!(
-        f["locations"][0]["format"],
-        "raw hex, 32 bytes, public half next to it",
+        f["locations"][0]["format"], "raw hex, 32 bytes, public half next to it",
         "{f}"
     );
 
     let f = s.at_path("src/main/java/Keys.java")[0];
     assert_eq!(f["rule"], "private-key/other", "{f}");
-    assert!(f["key"]["thumbprint"].is_null(), "no curve is invented: {f}");
+    assert!(
+        f["key"]["thumbprint"].is_null(),
+        "no curve is invented: {f}"
+    );
     let key_type = f["key"]["type"].as_str().unwrap_or("");
     assert!(
         key_type.contains("32-byte") && key_type.contains("Ed25519"),
@@ -101,7 +103,10 @@ fn raw_hex_private_keys_assigned_to_private_key_names() {
         "{f}"
     );
     // Redacted without --show-secrets.
-    assert!(!s.pretty().contains(&hex(&x448_private)), "secret in output");
+    assert!(
+        !s.pretty().contains(&hex(&x448_private)),
+        "secret in output"
+    );
 }
 
 /// `config/master.key` and `config/credentials/ENV.key` are found by their path alone; the same
@@ -114,8 +119,14 @@ fn rails_master_key_is_found_by_its_path() {
     t.write("config/master.key", format!("{master}\n"));
     t.write("apps/admin/config/credentials/production.key", &production);
     t.write("notes/master.key", format!("{}\n", hex(&random_bytes(16))));
-    t.write("config/master.key.sample", format!("{}\n", hex(&random_bytes(16))));
-    t.write("api/config/master.key", format!("{}\n", hex(&random_bytes(32))));
+    t.write(
+        "config/master.key.sample",
+        format!("{}\n", hex(&random_bytes(16))),
+    );
+    t.write(
+        "api/config/master.key",
+        format!("{}\n", hex(&random_bytes(32))),
+    );
     let s = t.scan(&[]);
     s.assert_exit(1);
     s.assert_count(2);
@@ -131,7 +142,10 @@ fn rails_master_key_is_found_by_its_path() {
         assert_eq!(f[0]["locations"][0]["context"], "config", "{}", f[0]);
     }
     let out = s.pretty();
-    assert!(!out.contains(&master) && !out.contains(&production), "secret in output");
+    assert!(
+        !out.contains(&master) && !out.contains(&production),
+        "secret in output"
+    );
 }
 
 /// An `oct` JWK with `"use":"enc"` or a JWE `alg` is a `secret/jwk-enc`; one without either (or
