@@ -404,22 +404,30 @@ mod tests {
         assert!(!is_lookup_argument(line, at));
     }
 
+    /// The language `lang_at` picks for `path` at the first `call` in `text`.
+    fn lang_of_call(path: &str, text: &[u8], call: &[u8]) -> Lang {
+        let at = memchr::memmem::find(text, call).expect("call in text");
+        lang_at(path, text, at)
+    }
+
     #[test]
     fn doc_code_takes_its_language_from_prompts_and_directives() {
         let rst = b".. code-block:: python\n\n    encoded = jwt.encode(p, 'k')\n";
-        let at = memchr::memmem::find(rst, b"jwt.encode").unwrap();
-        assert_eq!(lang_at("docs/usage.rst", rst, at), Lang::Python);
+        assert_eq!(
+            lang_of_call("docs/usage.rst", rst, b"jwt.encode"),
+            Lang::Python
+        );
         let doctest = b"Usage\n\n    >>> jwt.decode(t, \"secret\", algorithms=[\"HS256\"])\n";
-        let at = memchr::memmem::find(doctest, b"jwt.decode").unwrap();
-        assert_eq!(lang_at("README.rst", doctest, at), Lang::Python);
+        assert_eq!(
+            lang_of_call("README.rst", doctest, b"jwt.decode"),
+            Lang::Python
+        );
         let ruby = b".. code-block:: ruby\n\n  JWT.encode payload, 'k', 'HS256'\n";
-        let at = memchr::memmem::find(ruby, b"JWT.encode").unwrap();
-        assert_eq!(lang_at("docs/x.rst", ruby, at), Lang::Ruby);
+        assert_eq!(lang_of_call("docs/x.rst", ruby, b"JWT.encode"), Lang::Ruby);
         // The nearer of a Markdown fence and a directive wins.
         let md = b".. code-block:: ruby\n\n```js\njwt.sign(p, 'k')\n";
-        let at = memchr::memmem::find(md, b"jwt.sign").unwrap();
-        assert_eq!(lang_at("README.md", md, at), Lang::CLike);
-        assert_eq!(lang_at("app.rb", md, at), Lang::Ruby);
+        assert_eq!(lang_of_call("README.md", md, b"jwt.sign"), Lang::CLike);
+        assert_eq!(lang_of_call("app.rb", md, b"jwt.sign"), Lang::Ruby);
     }
 
     #[test]
