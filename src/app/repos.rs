@@ -66,7 +66,7 @@ pub fn repos(config: &Config, job: &ReposJob) -> anyhow::Result<Outcome> {
                 std::thread::sleep(delay);
             }
             outcomes.push(scan_entry(config, job, entry, &workdir, &pipeline, &timing));
-            pipeline.forget_clean();
+            pipeline.forget_blobs();
         }
     }
     let collected = collector.finish()?;
