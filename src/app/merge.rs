@@ -286,12 +286,7 @@ fn merged_stats(files: &[ReportFile]) -> Stats {
         .filter_map(|f| f.summary.as_ref())
         .map(|s| &s.stats)
     {
-        total.files_scanned += stats.files_scanned;
-        total.bytes_scanned += stats.bytes_scanned;
-        total.files_binary += stats.files_binary;
-        total.files_skipped += stats.files_skipped;
-        total.blobs_deduplicated += stats.blobs_deduplicated;
-        total.ignored += stats.ignored;
+        total.add(stats);
     }
     total
 }

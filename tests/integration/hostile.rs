@@ -305,16 +305,7 @@ fn unreadable_history_is_exit_2() {
     let mut repo = Repo::init(&tmp.root().join("r"));
     repo.write("a.txt", "one file\n");
     let commit = repo.commit("the only commit");
-    let object = repo
-        .dir
-        .join(".git/objects")
-        .join(&commit[..2])
-        .join(&commit[2..]);
-    let mut permissions = std::fs::metadata(&object).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    permissions.set_readonly(false);
-    std::fs::set_permissions(&object, permissions).unwrap();
-    std::fs::write(&object, b"not a zlib stream").unwrap();
+    repo.damage_loose_object(&commit);
     let out = Ks::new("git").arg(&repo.dir).format("json").run();
     out.assert_exit(2);
     let stderr = out.stderr_str();

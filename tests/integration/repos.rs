@@ -130,17 +130,7 @@ fn build_org() -> Org {
         &root.join("work/damaged"),
         &[("a.env", format!("JWT_SECRET={}\n", random_secret(32)))],
     );
-    let commit = corrupt.rev("HEAD");
-    let object = corrupt
-        .dir
-        .join(".git/objects")
-        .join(&commit[..2])
-        .join(&commit[2..]);
-    let mut permissions = std::fs::metadata(&object).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    permissions.set_readonly(false);
-    std::fs::set_permissions(&object, permissions).unwrap();
-    std::fs::write(&object, b"not a zlib stream at all").unwrap();
+    corrupt.damage_loose_object(&corrupt.rev("HEAD"));
     lines.push("work/damaged".to_string());
     assert_eq!(lines.len() - 1, 30);
     let list = root.join("repos.txt");

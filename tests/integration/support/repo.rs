@@ -107,6 +107,19 @@ impl Repo {
         self.git(&["rev-parse", spec]).trim().to_string()
     }
 
+    /// Overwrites the loose object `id` with bytes that are not a zlib stream (git writes
+    /// objects read-only), so that reading it fails.
+    pub fn damage_loose_object(&self, id: &str) {
+        let object = self.dir.join(".git/objects").join(&id[..2]).join(&id[2..]);
+        let mut permissions = std::fs::metadata(&object)
+            .expect("loose object")
+            .permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        permissions.set_readonly(false);
+        std::fs::set_permissions(&object, permissions).expect("make the object writable");
+        std::fs::write(&object, b"not a zlib stream").expect("overwrite the object");
+    }
+
     pub fn author_date(&self, commit: &str) -> String {
         self.git(&["log", "-1", "--format=%aI", commit])
             .trim()
