@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::support::jose::sha256;
-use crate::support::{Ks, Repo, hs_jwt, p256_pem, random_secret};
+use crate::support::{Ks, Repo, hs_jwt, jsonl_records, p256_pem, random_secret};
 
 /// The shard (1-based) a repository name falls in, as documented: the first 8 bytes of the
 /// name's SHA-256, big endian, modulo N, plus one. Computed here independently of keysweep.
@@ -17,12 +17,9 @@ fn documented_shard(name: &str, count: u64) -> u64 {
     u64::from_be_bytes(hash[..8].try_into().unwrap()) % count + 1
 }
 
-fn records(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
+/// `keysweep git --repos LIST`.
+fn git_repos(list: &Path) -> Ks {
+    Ks::new("git").arg("--repos").arg(list)
 }
 
 fn json_file(path: &Path) -> Value {
@@ -147,9 +144,7 @@ fn build_org() -> Org {
 
 fn run_shard(org: &Org, index: u32, count: u32) -> PathBuf {
     let path = org.out.join(format!("shard-{index}.jsonl"));
-    let run = Ks::new("git")
-        .args(["--repos"])
-        .arg(&org.list)
+    let run = git_repos(&org.list)
         .args(["--shard", &format!("{index}/{count}"), "--no-config"])
         .format("jsonl")
         .arg("-o")
@@ -173,7 +168,7 @@ fn four_shards_merged_equal_one_unsharded_run() {
     let mut covered = BTreeSet::new();
     let mut digests = BTreeSet::new();
     for (i, path) in shards.iter().enumerate() {
-        let records = records(path);
+        let records = jsonl_records(path);
         let header = &records[0];
         assert_eq!(header["type"], "header", "{header}");
         assert_eq!(header["shard"], json!({"index": i + 1, "count": 4}));
@@ -207,9 +202,7 @@ fn four_shards_merged_equal_one_unsharded_run() {
         .run();
     assert_eq!(merge.code, 1, "findings: {}", merge.stderr_str());
     let single_path = org.out.join("single.json");
-    let single = Ks::new("git")
-        .arg("--repos")
-        .arg(&org.list)
+    let single = git_repos(&org.list)
         .args(["--no-config", "--format", "json", "-o"])
         .arg(&single_path)
         .run();
@@ -329,7 +322,7 @@ fn a_dropped_and_a_cut_shard_are_named_and_fail_the_merge() {
         .collect();
     let whole: Vec<Value> = [&shards[0], &shards[3]]
         .iter()
-        .flat_map(|p| records(p))
+        .flat_map(|p| jsonl_records(p))
         .filter(|r| r["type"] == "finding")
         .collect();
     assert!(!whole.is_empty());
@@ -380,9 +373,7 @@ fn a_secret_in_one_shard_is_proven_by_a_token_in_another_when_sealed() {
         (1..=2)
             .map(|i| {
                 let path = tmp.path().join(format!("s{i}-{}.jsonl", key.is_some()));
-                let mut ks = Ks::new("git")
-                    .arg("--repos")
-                    .arg(&list)
+                let mut ks = git_repos(&list)
                     .args(["--no-config", "--format", "jsonl", "-o"])
                     .arg(&path)
                     .env("KEYSWEEP_SHARD", format!("{i}/2"));
@@ -507,22 +498,16 @@ fn the_shard_comes_from_the_batch_engine_environment() {
     assert_eq!(unsharded["repositories"].as_array().unwrap().len(), 8);
 
     // A count missing, a shard out of range, a bad list: the run cannot start (exit 2).
-    let no_count = Ks::new("git")
-        .arg("--repos")
-        .arg(&list)
+    let no_count = git_repos(&list)
         .env("JOB_COMPLETION_INDEX", "0")
         .env_remove("KEYSWEEP_SHARD_COUNT")
         .run();
     assert_eq!(no_count.code, 2);
     assert!(no_count.stderr_str().contains("KEYSWEEP_SHARD_COUNT"));
-    let out_of_range = Ks::new("git")
-        .arg("--repos")
-        .arg(&list)
-        .args(["--shard", "5/4"])
-        .run();
+    let out_of_range = git_repos(&list).args(["--shard", "5/4"]).run();
     assert_eq!(out_of_range.code, 2);
     std::fs::write(&list, "r0 same\nr1 same\n").unwrap();
-    let duplicate = Ks::new("git").arg("--repos").arg(&list).run();
+    let duplicate = git_repos(&list).run();
     assert_eq!(duplicate.code, 2);
     assert!(
         duplicate.stderr_str().contains(":2:"),
@@ -541,9 +526,7 @@ fn clones_are_removed_unless_kept() {
     std::fs::write(&list, format!("file://{} up\n", source.display())).unwrap();
     let workdir = tmp.path().join("clones");
     let run = |keep: bool| {
-        let mut ks = Ks::new("git")
-            .arg("--repos")
-            .arg(&list)
+        let mut ks = git_repos(&list)
             .args(["--no-config", "--format", "json", "--workdir"])
             .arg(&workdir);
         if keep {
@@ -579,18 +562,11 @@ fn an_interrupted_shard_says_so_and_the_merge_names_it() {
     let list = tmp.path().join("list.txt");
     std::fs::write(&list, names.join("\n") + "\n").unwrap();
     let out = tmp.path().join("shard.jsonl");
-    let mut child = Ks::new("git")
-        .arg("--repos")
-        .arg(&list)
+    let mut child = git_repos(&list)
         .args(["--no-config", "--format", "jsonl", "-o"])
         .arg(&out)
         .env("KEYSWEEP_TEST_FILE_DELAY_MS", "300")
-        .command()
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn_with_stderr();
     let deadline = Instant::now() + Duration::from_secs(60);
     let finding_written = || {
         std::fs::read_to_string(&out)
@@ -609,7 +585,7 @@ fn an_interrupted_shard_says_so_and_the_merge_names_it() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(2));
 
-    let records = records(&out);
+    let records = jsonl_records(&out);
     let summary = records.last().unwrap();
     assert_eq!(summary["type"], "summary");
     assert_eq!(summary["completed"], false);
@@ -659,9 +635,7 @@ fn the_merge_fetches_the_key_set_once_and_proves_keys_from_every_shard() {
     let shards: Vec<PathBuf> = (1..=2)
         .map(|i| {
             let path = tmp.path().join(format!("s{i}.jsonl"));
-            let run = Ks::new("git")
-                .arg("--repos")
-                .arg(&list)
+            let run = git_repos(&list)
                 .args(["--no-config", "--offline", "--shard", &format!("{i}/2")])
                 .format("jsonl")
                 .arg("-o")
@@ -734,9 +708,7 @@ fn a_shard_where_no_repository_could_be_scanned_fails() {
     )
     .unwrap();
     let out = tmp.path().join("s.jsonl");
-    let run = Ks::new("git")
-        .arg("--repos")
-        .arg(&list)
+    let run = git_repos(&list)
         .args(["--no-config", "--format", "jsonl", "-o"])
         .arg(&out)
         .run();
@@ -748,7 +720,7 @@ fn a_shard_where_no_repository_could_be_scanned_fails() {
         run.stderr_str()
     );
     // The report is whole all the same, with both failures.
-    let summary = records(&out).pop().unwrap();
+    let summary = jsonl_records(&out).pop().unwrap();
     assert_eq!(summary["completed"], true);
     assert_eq!(summary["skipped"].as_array().unwrap().len(), 2);
 
@@ -756,9 +728,7 @@ fn a_shard_where_no_repository_could_be_scanned_fails() {
     std::fs::write(&list, "r0\n").unwrap();
     repo_with(&tmp.path().join("r0"), &[("README", "r0\n".to_string())]);
     let empty_shard = (1..=2).find(|&i| documented_shard("r0", 2) != i).unwrap();
-    let run = Ks::new("git")
-        .arg("--repos")
-        .arg(&list)
+    let run = git_repos(&list)
         .args(["--no-config", "--shard", &format!("{empty_shard}/2")])
         .run();
     assert_eq!(run.code, 0, "{}", run.stderr_str());

@@ -96,6 +96,18 @@ impl Ks {
             .unwrap_or_else(|e| panic!("spawn {what}: {e}"))
     }
 
+    /// Starts the binary with stderr piped and stdout discarded (for a run that writes its
+    /// report to a file and is signalled while it runs); the caller waits for the child.
+    pub fn spawn_with_stderr(self) -> std::process::Child {
+        let what = format!("keysweep {:?}", self.args);
+        self.command()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {what}: {e}"))
+    }
+
     /// The configured command line (arguments, environment, directory), not started.
     pub fn command(self) -> Command {
         let mut cmd = Command::new(BIN);

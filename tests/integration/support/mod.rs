@@ -29,7 +29,7 @@ pub use measure::run_measured;
 pub use repo::Repo;
 pub use report::{
     Loc, Scan, assert_finding_shape, assert_format, assert_key_finding, assert_locations,
-    assert_valid_sarif, loc, loc_col, loc_of,
+    assert_valid_sarif, jsonl_records, loc, loc_col, loc_of,
 };
 pub use server::{Reply, Server, TestCa};
 pub use table::{Case, run_table};

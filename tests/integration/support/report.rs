@@ -6,6 +6,18 @@ use super::der::PublicKey;
 use super::text::line_col;
 use super::tools::read_string;
 
+/// The records of a JSON Lines report, in order; none while the file does not exist yet (a
+/// test polling a running keysweep). Every line must be JSON.
+pub fn jsonl_records(path: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line: {e}: {line}"))
+        })
+        .collect()
+}
+
 /// A keysweep JSON report (`--format json` of `scan`, `git` or `staged`) with its exit code.
 pub struct Scan {
     pub code: i32,

@@ -2,25 +2,13 @@
 //! every finding written before the signal, and ends with a summary marked interrupted.
 
 use std::io::Read as _;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
-use crate::support::{Ks, Tree, random_secret};
+use crate::support::{Ks, Tree, jsonl_records, random_secret};
 
 /// Files in the tree, each with its own secret; with the test delay per file the sweep takes
 /// seconds, so the signal lands partway.
 const FILES: usize = 200;
-
-fn records(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .map(|line| {
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line: {e}: {line}"))
-        })
-        .collect()
-}
 
 fn interrupt_partway(signal: libc::c_int) {
     let tree = Tree::new();
@@ -37,16 +25,11 @@ fn interrupt_partway(signal: libc::c_int) {
         .args(["--no-config", "--threads", "1", "--format", "jsonl", "-o"])
         .arg(&out)
         .env("KEYSWEEP_TEST_FILE_DELAY_MS", "20")
-        .command()
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn keysweep sweep");
+        .spawn_with_stderr();
 
     let deadline = Instant::now() + Duration::from_secs(60);
     let before = loop {
-        let seen = records(&out);
+        let seen = jsonl_records(&out);
         if seen.len() >= 3 {
             break seen;
         }
@@ -84,7 +67,7 @@ fn interrupt_partway(signal: libc::c_int) {
     );
     assert!(stderr.contains("interrupted"), "{stderr}");
 
-    let after = records(&out);
+    let after = jsonl_records(&out);
     assert_eq!(
         &after[..before.len()],
         &before[..],
